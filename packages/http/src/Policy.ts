@@ -1,0 +1,162 @@
+/**
+ * The policy slots of the ApiClient pipeline, and the contract their
+ * implementations (in `@apikit/auth`, `@apikit/retry`, `@apikit/rate-limit`,
+ * `@apikit/circuit-breaker`) fulfil.
+ *
+ * A call runs through the slots in a fixed order, outermost first:
+ *
+ * ```
+ * deadline (whole call)   one budget for all attempts
+ *   retry                 re-runs what is inside on transient errors
+ *     circuit breaker     fails fast when the dependency is down; sees every attempt
+ *       rate limiter      one permit per attempt; learns from server headers
+ *         auth            stamps credentials; on 401 refreshes once and replays
+ *           attempt timeout
+ *             transport   the platform HttpClient from context
+ * decode                  Schema-validated body → typed value
+ * ```
+ *
+ * Each slot is a {@link Policy}: a function from the next stage's {@link Send}
+ * to a new one. The ApiClient composes them once, when it is made, so the
+ * order is the client's decision, never the caller's.
+ *
+ * @since 0.1.0
+ */
+import type * as Headers from "@effect/platform/Headers"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpMethod from "@effect/platform/HttpMethod"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type { ApiError } from "./ApiError.js"
+
+/**
+ * A 2xx response whose body was read (bounded by `maxResponseBytes`). Non-2xx
+ * responses never reach the policies as values: they are classified into
+ * {@link ApiError} inside the attempt.
+ *
+ * @since 0.1.0
+ */
+export interface ApiResponse {
+  readonly status: number
+  readonly headers: Headers.Headers
+  readonly body: Uint8Array
+}
+
+/**
+ * What a policy knows about the call it is running. It never holds a secret:
+ * `url` is already masked.
+ *
+ * @since 0.1.0
+ */
+export interface CallContext {
+  /** The integration's name (ApiClient `name`, by default the base URL's host): the default key of keyed policies. */
+  readonly client: string
+  readonly method: HttpMethod.HttpMethod
+  /** The request URL, secrets masked. */
+  readonly url: string
+  readonly host: string
+  /** The path template, e.g. `/v1/projects/:id`, for spans and metrics. */
+  readonly route: string
+  /** True for GET/HEAD/PUT/DELETE/OPTIONS, and for any call carrying an idempotency key. */
+  readonly idempotent: boolean
+  /** Whether the request body can be sent again (buffered bodies can; streams cannot). */
+  readonly replayable: boolean
+  /** When the whole call must be over, in epoch milliseconds on the Effect `Clock`. */
+  readonly deadline: number | undefined
+  /** The timeout of one attempt, if any. */
+  readonly attemptTimeout: Duration.Duration | undefined
+  /** 1 for the first attempt; the retry policy increments it. */
+  readonly attempt: number
+  /** Units of rate-limit budget this call consumes (default 1). */
+  readonly cost: number
+}
+
+/**
+ * One stage of the pipeline: send a request, get a read 2xx response or an
+ * {@link ApiError}. Policies receive everything they need as arguments, so a
+ * composed pipeline has no requirements left.
+ *
+ * @since 0.1.0
+ */
+export type Send = (
+  request: HttpClientRequest.HttpClientRequest,
+  context: CallContext
+) => Effect.Effect<ApiResponse, ApiError>
+
+/**
+ * The slots of the pipeline, outermost first.
+ *
+ * @since 0.1.0
+ */
+export type Slot = "retry" | "circuitBreaker" | "rateLimit" | "auth"
+
+/**
+ * A policy wraps the next stage of the pipeline. Its `slot` says where it
+ * goes, so a retry policy cannot be passed as an auth policy by mistake.
+ *
+ * @since 0.1.0
+ */
+export interface Policy<S extends Slot = Slot> {
+  readonly slot: S
+  /** A short name for logs and docs, e.g. "retry(transient)". */
+  readonly name: string
+  readonly wrap: (next: Send) => Send
+}
+
+/**
+ * The auth slot: stamps credentials on each attempt; may refresh and replay once on 401.
+ *
+ * @since 0.1.0
+ */
+export type AuthPolicy = Policy<"auth">
+
+/**
+ * The rate-limit slot: one permit per attempt, waiting or failing with `RateLimited`.
+ *
+ * @since 0.1.0
+ */
+export type RateLimitPolicy = Policy<"rateLimit">
+
+/**
+ * The circuit-breaker slot: fails fast with `CircuitOpen`, records each attempt's outcome.
+ *
+ * @since 0.1.0
+ */
+export type CircuitBreakerPolicy = Policy<"circuitBreaker">
+
+/**
+ * The retry slot: re-runs the inner pipeline on transient errors, within the deadline.
+ *
+ * @since 0.1.0
+ */
+export type RetryPolicy = Policy<"retry">
+
+/**
+ * Makes a policy for a slot from a name and a wrapping function.
+ *
+ * @since 0.1.0
+ * @example
+ * import { Policy } from "@apikit/http"
+ * import { Effect } from "effect"
+ *
+ * import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+ *
+ * // An auth policy that stamps a static header.
+ * const stamp = Policy.make("auth", "static-header", (next) => (request, context) =>
+ *   next(HttpClientRequest.setHeader(request, "x-api-key", "..."), context)
+ * )
+ */
+export const make = <S extends Slot>(slot: S, name: string, wrap: (next: Send) => Send): Policy<S> => ({
+  slot,
+  name,
+  wrap
+})
+
+/**
+ * The remaining time before the call's deadline, in milliseconds, or `undefined`
+ * when the call has no deadline.
+ *
+ * @since 0.1.0
+ */
+export const remainingMillis = (context: CallContext, nowMillis: number): number | undefined =>
+  context.deadline === undefined ? undefined : Math.max(0, context.deadline - nowMillis)

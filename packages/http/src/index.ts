@@ -1,0 +1,23 @@
+/**
+ * @apikit/http: the typed, resilient HTTP API client core.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as ApiClient from "./ApiClient.js"
+
+/** @since 0.1.0 */
+export * as ApiError from "./ApiError.js"
+
+/** @since 0.1.0 */
+export * as Policy from "./Policy.js"
+
+/** @since 0.1.0 */
+export * as RateLimitHeaders from "./RateLimitHeaders.js"
+
+/** @since 0.1.0 */
+export * as Redaction from "./Redaction.js"
+
+/** @since 0.1.0 */
+export * as RetryAfter from "./RetryAfter.js"

@@ -1,0 +1,106 @@
+/**
+ * The same client over a real socket: a node:http server on 127.0.0.1 (port 0)
+ * and the platform's undici transport. No timing assertions here; timing is
+ * tested with TestClock over MockHttp.
+ */
+import { ApiClient } from "@apikit/http"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Exit, Fiber, Schema, TestClock } from "effect"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+
+const listen = (handler: Http.RequestListener) =>
+  Effect.acquireRelease(
+    Effect.async<Http.Server>((resume) => {
+      const server = Http.createServer(handler)
+      server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+    }),
+    (server) =>
+      Effect.async<void>((resume) => {
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
+  ).pipe(Effect.map((server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`))
+
+const Item = Schema.Struct({ id: Schema.Number, echo: Schema.String })
+
+const server = listen((req, res) => {
+  const url = new URL(req.url!, "http://x")
+  if (url.pathname === "/items/7") {
+    let body = ""
+    req.on("data", (c) => (body += c))
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "application/json", "x-request-id": "r-7" })
+      res.end(JSON.stringify({ id: 7, echo: body }))
+    })
+  } else if (url.pathname === "/limited") {
+    res.writeHead(429, { "retry-after": "12", "ratelimit": "limit=5, remaining=0, reset=12" })
+    res.end()
+  } else if (url.pathname === "/huge") {
+    // Chunked, no Content-Length: the client must stop reading at its limit.
+    res.writeHead(200, { "content-type": "application/json" })
+    const chunk = "x".repeat(64 * 1024)
+    let sent = 0
+    const write = () => {
+      while (sent < 64 && res.write(chunk)) sent++
+      if (sent < 64) res.once("drain", write)
+      else res.end()
+    }
+    write()
+  } else {
+    res.writeHead(404, { "content-type": "application/json" })
+    res.end(JSON.stringify({ message: "no such route" }))
+  }
+})
+
+describe("ApiClient over a real server on 127.0.0.1", () => {
+  it.scoped("sends, receives, decodes, and classifies real responses", () =>
+    Effect.gen(function*() {
+      const baseUrl = yield* server
+      const api = yield* ApiClient.make({ baseUrl, maxResponseBytes: 256 * 1024 })
+      const item = yield* api.put("/items/:id", { params: { id: 7 }, body: { hello: "world" }, success: Item })
+      expect(item).toEqual({ id: 7, echo: "{\"hello\":\"world\"}" })
+
+      const limited = yield* Effect.flip(api.get("/limited"))
+      expect(limited._tag).toBe("RateLimited")
+      expect(limited._tag === "RateLimited" && limited.rateLimit?.limit).toBe(5)
+
+      const missing = yield* Effect.flip(api.get("/nope"))
+      expect(missing._tag).toBe("NotFound")
+      expect(missing._tag === "NotFound" && missing.body).toContain("no such route")
+
+      const huge = yield* Effect.flip(api.get("/huge"))
+      expect(huge._tag).toBe("ResponseTooLarge")
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scoped("reports a refused connection as Transport(ConnectionRefused)", () =>
+    Effect.gen(function*() {
+      // Take a free port, then close it: nothing listens there any more.
+      const baseUrl = yield* Effect.scoped(server)
+      const api = yield* ApiClient.make({ baseUrl })
+      const error = yield* Effect.flip(api.get("/items/7"))
+      expect(error._tag).toBe("Transport")
+      expect(error._tag === "Transport" && error.reason).toBe("ConnectionRefused")
+      expect(error.message).toContain("127.0.0.1")
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scoped("aborts the socket when an attempt times out", () =>
+    Effect.gen(function*() {
+      const arrived = yield* Deferred.make<void>()
+      const closed = yield* Deferred.make<void>()
+      const baseUrl = yield* listen((req) => {
+        // Never answers; tells the test when the request arrived and when the client gave up.
+        Deferred.unsafeDone(arrived, Exit.void)
+        req.socket.on("close", () => Deferred.unsafeDone(closed, Exit.void))
+      })
+      const api = yield* ApiClient.make({ baseUrl, timeout: { attempt: "5 seconds" } })
+      const fiber = yield* Effect.fork(Effect.flip(api.get("/hang")))
+      yield* Deferred.await(arrived)
+      yield* TestClock.adjust("5 seconds")
+      const error = yield* Fiber.join(fiber)
+      expect(error._tag).toBe("Timeout")
+      // The server sees the socket close: the timeout aborted the request, it did not leak it.
+      yield* Deferred.await(closed)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+})

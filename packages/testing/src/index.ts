@@ -1,0 +1,11 @@
+/**
+ * @apikit/testing: test layers for apikit integrations.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as MockHttp from "./MockHttp.js"
+
+/** @since 0.1.0 */
+export * as Capture from "./Capture.js"

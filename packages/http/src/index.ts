@@ -21,3 +21,6 @@ export * as Redaction from "./Redaction.js"
 
 /** @since 0.1.0 */
 export * as RetryAfter from "./RetryAfter.js"
+
+/** @since 0.1.0 */
+export * as Paginate from "./Paginate.js"

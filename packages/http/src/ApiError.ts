@@ -274,15 +274,23 @@ export class ResponseTooLarge extends Schema.TaggedError<ResponseTooLarge>()("Re
 
 /**
  * The call could not be built: bad base URL, bad path, missing path parameter,
- * an absolute URL to another origin, or a body the body Schema rejects. Nothing
- * was sent.
+ * an absolute URL to another origin, or path parameters, query, headers or a
+ * body that their Schema rejects. Nothing was sent.
  *
  * @since 0.1.0
  */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
   method: Schema.String,
   url: Schema.String,
-  reason: Schema.Literal("InvalidBaseUrl", "InvalidPath", "MissingPathParam", "CrossOrigin", "InvalidBody"),
+  reason: Schema.Literal(
+    "InvalidBaseUrl",
+    "InvalidPath",
+    "MissingPathParam",
+    "CrossOrigin",
+    "InvalidQuery",
+    "InvalidHeaders",
+    "InvalidBody"
+  ),
   detail: Schema.String
 }) {
   override get message() {
@@ -312,8 +320,8 @@ export class CircuitOpen extends Schema.TaggedError<CircuitOpen>()("CircuitOpen"
 /**
  * An auth policy could not produce credentials: the token endpoint refused
  * (`error` holds the OAuth error code such as `invalid_client`), answered
- * something that is not a token response, could not be reached, or the policy
- * is misconfigured. `transient` is true when trying again later may succeed
+ * something that is not a token response, could not be reached, the token
+ * store failed, or the policy is misconfigured. `transient` is true when trying again later may succeed
  * (token endpoint 5xx, 429, transport failures), so retry policies can retry it.
  *
  * @since 0.1.0
@@ -325,7 +333,8 @@ export class AuthError extends Schema.TaggedError<AuthError>()("AuthError", {
     "InvalidTokenResponse",
     "InvalidCallback",
     "SigningFailed",
-    "Misconfigured"
+    "Misconfigured",
+    "TokenStoreUnavailable"
   ),
   /** The credential or connection key (never the credential itself). */
   key: Schema.String,

@@ -24,3 +24,6 @@ export * as RetryAfter from "./RetryAfter.js"
 
 /** @since 0.1.0 */
 export * as Paginate from "./Paginate.js"
+
+/** @since 0.1.0 */
+export * as Endpoints from "./Endpoints.js"

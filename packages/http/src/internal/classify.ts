@@ -127,11 +127,30 @@ const common = (info: ResponseInfo) => {
 }
 
 /**
+ * The raw body of a response error, kept out of sight (a non-enumerable symbol
+ * property: never serialized, printed or logged) so endpoint clients can decode
+ * declared error bodies in full. Only the masked excerpt is public.
+ *
+ * @internal
+ */
+export const rawBody: unique symbol = Symbol.for("@apikit/http/rawBody")
+
+/** @internal */
+export const rawBodyOf = (error: ApiError.ApiError): Uint8Array | undefined =>
+  (error as { [rawBody]?: Uint8Array })[rawBody]
+
+/**
  * The ApiError for a non-2xx response.
  *
  * @internal
  */
 export const fromStatus = (info: ResponseInfo, nowMillis: number): ApiError.ApiError => {
+  const error = classifyStatus(info, nowMillis)
+  Object.defineProperty(error, rawBody, { value: info.body, enumerable: false })
+  return error
+}
+
+const classifyStatus = (info: ResponseInfo, nowMillis: number): ApiError.ApiError => {
   const { status } = info
   switch (status) {
     case 400:

@@ -1,0 +1,468 @@
+/**
+ * A keyed circuit breaker: the `circuitBreaker` slot of an ApiClient, and a
+ * guard around any Effect. It fails calls fast with `CircuitOpen` while the
+ * dependency is down, then lets a few probes through to find out whether it is back.
+ *
+ * @since 0.1.0
+ * @example
+ * import { CircuitBreaker, CircuitBreakerStore } from "@apikit/circuit-breaker"
+ * import { ApiClient } from "@apikit/http"
+ * import { Effect, Schedule } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const breaker = yield* CircuitBreaker.make({
+ *     trip: CircuitBreaker.failureRate({ threshold: 0.5, window: 20 }),
+ *     openDuration: Schedule.exponential("10 seconds"),
+ *     maxOpenDuration: "5 minutes"
+ *   })
+ *   const api = yield* ApiClient.make({ baseUrl: "https://api.example.com", circuitBreaker: breaker })
+ *   return yield* api.get("/v1/status")
+ * }).pipe(Effect.provide(CircuitBreakerStore.layerMemory))
+ */
+import type { ApiError } from "@apikit/http/ApiError"
+import * as ApiErrors from "@apikit/http/ApiError"
+import * as Policy from "@apikit/http/Policy"
+import * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import { dual } from "effect/Function"
+import * as Option from "effect/Option"
+import * as PubSub from "effect/PubSub"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as Store from "./CircuitBreakerStore.js"
+import * as metrics from "./internal/metrics.js"
+
+/** Milliseconds of a duration input, or NaN when it is not one (validation reports it, nothing throws). */
+const millisOf = (input: Duration.DurationInput): number =>
+  Option.match(Duration.decodeUnknown(input), { onNone: () => NaN, onSome: Duration.toMillis })
+
+/**
+ * Opens the circuit after `failures` failures in a row (default 5).
+ *
+ * @since 0.1.0
+ */
+export const consecutive = (failures = 5): Store.TripPolicy => ({ _tag: "Consecutive", failures })
+
+/**
+ * Opens the circuit when at least `threshold` (a fraction, e.g. 0.5) of the last
+ * `window` calls failed, once at least `minimumCalls` (default: `window`) were seen.
+ *
+ * @since 0.1.0
+ */
+export const failureRate = (options: {
+  readonly threshold: number
+  readonly window: number
+  readonly minimumCalls?: number | undefined
+}): Store.TripPolicy => ({
+  _tag: "FailureRate",
+  threshold: options.threshold,
+  window: { _tag: "Count", size: options.window },
+  minimumCalls: options.minimumCalls ?? options.window
+})
+
+/**
+ * Opens the circuit when at least `threshold` of the calls of the last
+ * `duration` failed, once at least `minimumThroughput` (default 10) calls were seen in it.
+ *
+ * @since 0.1.0
+ */
+export const failureRateTimed = (options: {
+  readonly threshold: number
+  readonly duration: Duration.DurationInput
+  readonly minimumThroughput?: number | undefined
+}): Store.TripPolicy => ({
+  _tag: "FailureRate",
+  threshold: options.threshold,
+  window: { _tag: "Time", millis: millisOf(options.duration) },
+  minimumCalls: options.minimumThroughput ?? 10
+})
+
+/**
+ * Opens the circuit when at least `threshold` of recent calls took longer than
+ * `slowerThan`, measured over the last `window` calls (default 100) or, when
+ * `duration` is given, over that time. A slow probe also reopens a half-open circuit.
+ *
+ * @since 0.1.0
+ */
+export const slowCallRate = (options: {
+  readonly threshold: number
+  readonly slowerThan: Duration.DurationInput
+  readonly window?: number | undefined
+  readonly duration?: Duration.DurationInput | undefined
+  readonly minimumCalls?: number | undefined
+}): Store.TripPolicy => {
+  const window: Store.Window = options.duration === undefined
+    ? { _tag: "Count", size: options.window ?? 100 }
+    : { _tag: "Time", millis: millisOf(options.duration) }
+  return {
+    _tag: "SlowCallRate",
+    threshold: options.threshold,
+    slowerThanMillis: millisOf(options.slowerThan),
+    window,
+    minimumCalls: options.minimumCalls ?? (window._tag === "Count" ? window.size : 10)
+  }
+}
+
+/**
+ * How one call's error counts: against the dependency's health, for it, or not at all.
+ *
+ * @since 0.1.0
+ */
+export type Verdict = "failure" | "success" | "ignore"
+
+/**
+ * The default verdicts: Timeout, Transport and 5xx are failures; other
+ * responses (4xx) prove the server is up, so they are successes; rate limiting
+ * (429, 503 with Retry-After, the client's own limiter and bulkhead) and
+ * `CircuitOpen` are load shedding and are ignored, as are calls that were never
+ * sent (InvalidRequest) and credential failures. Errors that are not ApiErrors
+ * (when guarding any Effect) are failures.
+ *
+ * @since 0.1.0
+ * @example
+ * import { CircuitBreaker } from "@apikit/circuit-breaker"
+ *
+ * // Also count 403 as a failure (a provider that answers 403 when overloaded).
+ * const classify = (error: unknown) =>
+ *   typeof error === "object" && error !== null && "_tag" in error && error._tag === "Forbidden"
+ *     ? "failure"
+ *     : CircuitBreaker.defaultClassify(error)
+ */
+export const defaultClassify = (error: unknown): Verdict => {
+  if (!ApiErrors.isApiError(error)) return "failure"
+  switch (error._tag) {
+    case "Timeout":
+    case "Transport":
+    case "ServerError":
+      return "failure"
+    case "RateLimited":
+    case "CircuitOpen":
+    case "InvalidRequest":
+    case "AuthError":
+    case "ReauthorizationRequired":
+      return "ignore"
+    default:
+      return "success"
+  }
+}
+
+/**
+ * How a breaker is built. Every field has a default.
+ *
+ * @since 0.1.0
+ */
+export interface Options {
+  /** The circuit key: a string, or one per call (default: the ApiClient's name, `context.client`). */
+  readonly key?: string | ((context: Policy.CallContext) => string) | undefined
+  /** When to open; several policies open on the first that trips (default: 5 consecutive failures). */
+  readonly trip?: Store.TripPolicy | ReadonlyArray<Store.TripPolicy> | undefined
+  /** How long to stay open: fixed, or a Schedule whose n-th delay is used for the n-th open in a row (default 30 seconds). */
+  readonly openDuration?: Duration.DurationInput | Schedule.Schedule<unknown, unknown> | undefined
+  /** The cap on any open duration, Retry-After hints included (default 10 minutes). */
+  readonly maxOpenDuration?: Duration.DurationInput | undefined
+  readonly halfOpen?: {
+    /** Successful probes needed to close; also the most probes in flight at once (default 1). */
+    readonly probes?: number | undefined
+    /** How long a probe slot stays taken if its call never reports (default 1 minute, or the attempt timeout + 1 second). */
+    readonly lease?: Duration.DurationInput | undefined
+  } | undefined
+  /** How errors count (default {@link defaultClassify}). Interruption is always ignored; defects are failures. */
+  readonly classify?: ((error: unknown) => Verdict) | undefined
+}
+
+/**
+ * The breaker's options are not usable (a threshold outside (0, 1], a window
+ * below 1, a negative duration, ...). `detail` lists every problem.
+ *
+ * @since 0.1.0
+ */
+export class InvalidBreakerConfig extends Schema.TaggedError<InvalidBreakerConfig>()("InvalidBreakerConfig", {
+  detail: Schema.String
+}) {
+  override get message() {
+    return `The circuit breaker options are invalid: ${this.detail}. Fix the options passed to CircuitBreaker.make.`
+  }
+}
+
+/**
+ * A breaker: a policy for the ApiClient `circuitBreaker` slot, plus its state
+ * changes, manual controls and a reader of each circuit.
+ *
+ * @since 0.1.0
+ */
+export interface CircuitBreaker extends Policy.CircuitBreakerPolicy {
+  /** Every state change of every circuit this breaker drives, from the moment of subscribing. */
+  readonly events: Stream.Stream<Store.Transition>
+  /** Subscribes now (for the life of the scope) and returns the state changes from this moment on. */
+  readonly subscribe: Effect.Effect<Stream.Stream<Store.Transition>, never, Scope.Scope>
+  /** Forces a circuit open (rejecting every call with `CircuitOpen`) until {@link CircuitBreaker.reset}. */
+  readonly isolate: (key?: string) => Effect.Effect<void>
+  /** Closes a circuit and forgets its history. */
+  readonly reset: (key?: string) => Effect.Effect<void>
+  /** Reads a circuit. */
+  readonly state: (key?: string) => Effect.Effect<Store.Snapshot>
+  /** Runs `effect` through the circuit `key` (default: the breaker's string key, else "default"). */
+  readonly guard: <A, E, R>(effect: Effect.Effect<A, E, R>, key?: string) => Effect.Effect<
+    A,
+    E | ApiErrors.CircuitOpen,
+    R
+  >
+}
+
+const problems = (options: Options, trip: ReadonlyArray<Store.TripPolicy>, probes: number): Array<string> => {
+  const out: Array<string> = []
+  const positiveInt = (name: string, n: number) => {
+    if (!Number.isInteger(n) || n < 1) out.push(`${name} must be a whole number ≥ 1 (got ${n})`)
+  }
+  const fraction = (name: string, x: number) => {
+    if (!(x > 0 && x <= 1)) out.push(`${name} must be a fraction in (0, 1], e.g. 0.5 (got ${x})`)
+  }
+  const millis = (name: string, ms: number, min = 0) => {
+    if (!Number.isFinite(ms) || ms < min) out.push(`${name} must be a finite duration ≥ ${min} ms (got ${ms})`)
+  }
+  if (trip.length === 0) out.push("trip must name at least one policy")
+  for (const p of trip) {
+    if (p._tag === "Consecutive") {
+      positiveInt("consecutive(failures)", p.failures)
+      continue
+    }
+    const name = p._tag === "FailureRate" ? "failureRate" : "slowCallRate"
+    fraction(`${name} threshold`, p.threshold)
+    positiveInt(`${name} minimumCalls`, p.minimumCalls)
+    if (p.window._tag === "Count") positiveInt(`${name} window`, p.window.size)
+    else millis(`${name} duration`, p.window.millis, 1)
+    if (p._tag === "SlowCallRate") millis("slowCallRate slowerThan", p.slowerThanMillis)
+  }
+  positiveInt("halfOpen.probes", probes)
+  if (options.halfOpen?.lease !== undefined) {
+    millis("halfOpen.lease", millisOf(options.halfOpen.lease), 1)
+  }
+  if (options.maxOpenDuration !== undefined) {
+    millis("maxOpenDuration", millisOf(options.maxOpenDuration))
+  }
+  if (options.openDuration !== undefined && !Schedule.isSchedule(options.openDuration)) {
+    millis("openDuration", millisOf(options.openDuration))
+  }
+  return out
+}
+
+// Bounds the schedule steps per open: exponential delays are capped long before this.
+const maxScheduleSteps = 64
+
+/**
+ * Makes a breaker over the {@link Store.CircuitBreakerStore} in context. Fails
+ * with {@link InvalidBreakerConfig} when the options make no sense.
+ *
+ * @since 0.1.0
+ * @example
+ * import { CircuitBreaker, CircuitBreakerStore } from "@apikit/circuit-breaker"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const breaker = yield* CircuitBreaker.make({ key: "payments", trip: CircuitBreaker.consecutive(3) })
+ *   return yield* breaker.guard(Effect.tryPromise(() => fetch("https://payments.example.com/health")))
+ * }).pipe(Effect.provide(CircuitBreakerStore.layerMemory))
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<CircuitBreaker, InvalidBreakerConfig, Store.CircuitBreakerStore> =>
+  Effect.gen(function*() {
+    const store = yield* Store.CircuitBreakerStore
+    const trip = options.trip === undefined
+      ? [consecutive()]
+      : Array.isArray(options.trip)
+      ? options.trip as ReadonlyArray<Store.TripPolicy>
+      : [options.trip as Store.TripPolicy]
+    const probes = options.halfOpen?.probes ?? 1
+    const invalid = problems(options, trip, probes)
+    if (invalid.length > 0) return yield* new InvalidBreakerConfig({ detail: invalid.join("; ") })
+
+    const config: Store.Config = { trip, probes }
+    const classify = options.classify ?? defaultClassify
+    const capMillis = millisOf(options.maxOpenDuration ?? Duration.minutes(10))
+    const leaseMillis = millisOf(options.halfOpen?.lease ?? Duration.minutes(1))
+    const fixedKey = typeof options.key === "string" ? options.key : undefined
+    const keyOf = typeof options.key === "function" ? options.key : (context: Policy.CallContext) => context.client
+    const defaultKey = fixedKey ?? "default"
+
+    const openDuration = options.openDuration ?? Duration.seconds(30)
+    const baseOpenMillis: (opened: number) => Effect.Effect<number> = Schedule.isSchedule(openDuration)
+      ? (opened) =>
+        Effect.flatMap(Effect.clockWith((clock) => clock.currentTimeMillis), (now) =>
+          Effect.map(
+            Schedule.run(
+              Schedule.delays(openDuration),
+              now,
+              Array.from({ length: Math.min(opened, maxScheduleSteps) + 2 }, () => undefined)
+            ),
+            (out) => {
+              // A run stops at the schedule's end, whose last output is no delay: a finished
+              // schedule keeps its last real delay.
+              const all = Array.from(out)
+              const delays = all.length < Math.min(opened, maxScheduleSteps) + 2 ? all.slice(0, -1) : all
+              const delay = delays[Math.min(opened, maxScheduleSteps, delays.length - 1)]
+              return delay === undefined ? capMillis : Duration.toMillis(delay)
+            }
+          ))
+      : ((ms) => () => Effect.succeed(ms))(millisOf(openDuration))
+
+    const openMillisFor = (opened: number, error: unknown): Effect.Effect<number> => {
+      const hint = ApiErrors.isApiError(error) ? ApiErrors.retryAfterOf(error) : undefined
+      return Effect.map(
+        baseOpenMillis(opened),
+        (base) => Math.min(capMillis, Math.max(base, hint === undefined ? 0 : Duration.toMillis(hint)))
+      )
+    }
+
+    const pubsub = yield* PubSub.unbounded<Store.Transition>()
+    const announce = (t: Store.Transition | undefined): Effect.Effect<void> => {
+      if (t === undefined) return Effect.void
+      metrics.state(t.key, t.to)
+      const line = t.to === "Open" || t.to === "Isolated"
+        ? Effect.logWarning(`circuit breaker "${t.key}" ${t.from} → ${t.to}`)
+        : Effect.logInfo(`circuit breaker "${t.key}" ${t.from} → ${t.to}`)
+      return Effect.zipRight(
+        line.pipe(Effect.annotateLogs({
+          circuit: t.key,
+          from: t.from,
+          to: t.to,
+          reason: t.reason,
+          ...(t.detail === undefined ? {} : { detail: t.detail }),
+          ...(t.openMillis === undefined ? {} : { openMillis: t.openMillis })
+        })),
+        PubSub.publish(pubsub, t)
+      )
+    }
+
+    const settle = <A, E>(
+      key: string,
+      permit: Exclude<Store.Permit, { readonly _tag: "Rejected" }>,
+      exit: Exit.Exit<A, E>,
+      start: number,
+      clock: Clock.Clock
+    ): Effect.Effect<void> => {
+      const durationMillis = clock.unsafeCurrentTimeMillis() - start
+      let tag: Store.Outcome["_tag"] = "Success"
+      let error: unknown = undefined
+      if (Exit.isFailure(exit)) {
+        if (Cause.isInterruptedOnly(exit.cause)) {
+          tag = "Ignored"
+        } else {
+          const failure = Cause.failureOption(exit.cause)
+          if (failure._tag === "Some") {
+            error = failure.value
+            const verdict = classify(error)
+            tag = verdict === "failure" ? "Failure" : verdict === "success" ? "Success" : "Ignored"
+          } else {
+            tag = "Failure"
+          }
+        }
+      }
+      metrics.call(key, tag)
+      const outcome: Store.Outcome = { _tag: tag, durationMillis }
+      const record = (openMillis: number) =>
+        Effect.flatMap(
+          store.record({ key, config, permit, outcome, openMillis, now: start + durationMillis }),
+          announce
+        )
+      return tag === "Failure" ? Effect.flatMap(openMillisFor(permit.opened, error), record) : record(0)
+    }
+
+    const run = <A, E, R>(
+      effect: Effect.Effect<A, E, R>,
+      key: string,
+      lease: number,
+      rejected: (retryAfter: Duration.Duration) => ApiErrors.CircuitOpen
+    ): Effect.Effect<A, E | ApiErrors.CircuitOpen, R> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.clockWith((clock) => {
+          const start = clock.unsafeCurrentTimeMillis()
+          return Effect.flatMap(
+            store.acquire({ key, config, now: start, leaseMillis: lease }),
+            ({ permit, transition }): Effect.Effect<A, E | ApiErrors.CircuitOpen, R> => {
+              if (permit._tag === "Rejected") {
+                metrics.rejected(key)
+                const fail = Effect.fail(rejected(Duration.millis(permit.retryAfterMillis)))
+                return transition === undefined ? fail : Effect.zipRight(announce(transition), fail)
+              }
+              const guarded = Effect.onExit(restore(effect), (exit) => settle(key, permit, exit, start, clock))
+              return transition === undefined ? guarded : Effect.zipRight(announce(transition), guarded)
+            }
+          )
+        })
+      )
+
+    const circuitOpen = (method: string, url: string, key: string) => (retryAfter: Duration.Duration) =>
+      new ApiErrors.CircuitOpen({ method, url, key, retryAfter })
+
+    const now = Effect.clockWith((clock) => clock.currentTimeMillis)
+
+    const breaker: CircuitBreaker = {
+      ...Policy.make(
+        "circuitBreaker",
+        `circuitBreaker(${trip.map((p) => p._tag).join("+")})`,
+        (next) => (request, context) => {
+          const key = fixedKey ?? keyOf(context)
+          // A probe cannot outlive its attempt timeout, so its slot is freed soon after even if nobody reports.
+          const lease = context.attemptTimeout === undefined
+            ? leaseMillis
+            : Math.min(leaseMillis, Duration.toMillis(context.attemptTimeout) + 1000)
+          return run(
+            next(request, context),
+            key,
+            lease,
+            circuitOpen(context.method, context.url, key)
+          ) as Effect.Effect<
+            Policy.ApiResponse,
+            ApiError
+          >
+        }
+      ),
+      events: Stream.fromPubSub(pubsub),
+      subscribe: Stream.fromPubSub(pubsub, { scoped: true }),
+      isolate: (key = defaultKey) =>
+        Effect.flatMap(now, (at) => Effect.flatMap(store.isolate({ key, now: at }), announce)),
+      reset: (key = defaultKey) => Effect.flatMap(now, (at) => Effect.flatMap(store.reset({ key, now: at }), announce)),
+      state: (key = defaultKey) => Effect.flatMap(now, (at) => store.snapshot({ key, now: at })),
+      guard: (effect, key = defaultKey) => run(effect, key, leaseMillis, circuitOpen("*", `circuit:${key}`, key))
+    }
+    return breaker
+  })
+
+/**
+ * Runs an effect through a breaker's circuit (`key` defaults to the breaker's
+ * string key, else "default"). Pipeable.
+ *
+ * @since 0.1.0
+ * @example
+ * import { CircuitBreaker } from "@apikit/circuit-breaker"
+ * import { Effect } from "effect"
+ *
+ * declare const breaker: CircuitBreaker.CircuitBreaker
+ * const guarded = Effect.tryPromise(() => fetch("https://example.com")).pipe(
+ *   CircuitBreaker.withBreaker(breaker, { key: "example" })
+ * )
+ */
+export const withBreaker: {
+  (
+    breaker: CircuitBreaker,
+    options?: { readonly key?: string | undefined }
+  ): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | ApiErrors.CircuitOpen, R>
+  <A, E, R>(
+    self: Effect.Effect<A, E, R>,
+    breaker: CircuitBreaker,
+    options?: { readonly key?: string | undefined }
+  ): Effect.Effect<A, E | ApiErrors.CircuitOpen, R>
+} = dual(
+  (args) => Effect.isEffect(args[0]),
+  <A, E, R>(
+    self: Effect.Effect<A, E, R>,
+    breaker: CircuitBreaker,
+    options?: { readonly key?: string | undefined }
+  ): Effect.Effect<A, E | ApiErrors.CircuitOpen, R> => breaker.guard(self, options?.key)
+)

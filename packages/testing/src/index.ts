@@ -9,3 +9,6 @@ export * as MockHttp from "./MockHttp.js"
 
 /** @since 0.1.0 */
 export * as Capture from "./Capture.js"
+
+/** @since 0.1.0 */
+export * as Sandbox from "./Sandbox.js"

@@ -1,0 +1,84 @@
+/**
+ * Stripe webhooks: `Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>…][,v0=…]`, an
+ * HMAC-SHA256 of `t.body` keyed with the UTF-8 bytes of the `whsec_…` endpoint
+ * secret. Any matching `v1` is accepted (Stripe sends one per active secret
+ * during a rotation); `v0` (test-mode legacy) is ignored.
+ *
+ * Stripe has no delivery-id header: the receiver uses the event's `id` for replay protection.
+ *
+ * @since 0.1.0
+ */
+import { decodeHex, equal, fail, hmac, requiredHeader, timestamp, utf8Keys } from "./internal/core.js"
+import * as Webhook from "./Webhook.js"
+
+/**
+ * @since 0.1.0
+ */
+export interface Options {
+  /** The endpoint's signing secrets (`whsec_…`), used as-is. */
+  readonly secrets: Webhook.Secrets
+  /** Seconds a timestamp may differ from now in either direction; 0 disables the check. Default 300. */
+  readonly tolerance?: number
+}
+
+const scheme = "stripe"
+const header = "stripe-signature"
+const item = /^([a-z0-9]+)=(.+)$/
+
+/**
+ * Makes a verifier for Stripe deliveries.
+ *
+ * @since 0.1.0
+ * @example
+ * import { Stripe } from "@apikit/webhooks"
+ * import { Redacted } from "effect"
+ *
+ * const verifier = Stripe.verifier({ secrets: Redacted.make("whsec_…") })
+ */
+export const verifier = (options: Options): Webhook.Verifier => {
+  const keys = utf8Keys(options.secrets)
+  const tolerance = options.tolerance ?? Webhook.defaultTolerance
+  return Webhook.make(scheme, Webhook.windowFor(tolerance), (request, now) => {
+    const value = requiredHeader(scheme, request.headers, header)
+    if (value instanceof Webhook.WebhookError) return value
+    let rawTs: string | undefined
+    const signatures: Array<Buffer> = []
+    for (const part of value.split(",")) {
+      const m = item.exec(part)
+      if (m === null) return fail(scheme, "MalformedHeader", header, "expected comma-separated key=value pairs")
+      if (m[1] === "t") {
+        if (rawTs !== undefined) return fail(scheme, "MalformedHeader", header, "more than one timestamp")
+        rawTs = m[2]!
+      } else if (m[1] === "v1") {
+        const sig = decodeHex(m[2]!, 32)
+        if (sig === undefined) return fail(scheme, "MalformedHeader", header, "v1 must be 64 lower-case hex digits")
+        signatures.push(sig)
+      }
+    }
+    if (rawTs === undefined) return fail(scheme, "MalformedHeader", header, "no t= timestamp")
+    if (signatures.length === 0) return fail(scheme, "MalformedHeader", header, "no v1= signature")
+    const ts = timestamp(scheme, header, rawTs, tolerance, now)
+    if (typeof ts !== "number") return ts
+    const prefix = `${rawTs}.`
+    let ok = false
+    for (const key of keys) {
+      const expected = hmac("sha256", key, prefix, request.body)
+      for (const sig of signatures) ok = equal(expected, sig) || ok
+    }
+    return ok ? { scheme, id: undefined, timestamp: ts } : fail(scheme, "NoMatchingSignature", header)
+  })
+}
+
+/**
+ * Signs a payload the way Stripe does (one `v1` per secret), e.g. for tests.
+ *
+ * @since 0.1.0
+ */
+export const sign = (
+  secrets: Webhook.Secrets,
+  options: { readonly timestamp: number; readonly body: Uint8Array | string }
+): Record<string, string> => {
+  const body = typeof options.body === "string" ? Buffer.from(options.body, "utf8") : options.body
+  const v1 = utf8Keys(secrets).map((key) => `,v1=${hmac("sha256", key, `${options.timestamp}.`, body).toString("hex")}`)
+  return { [header]: `t=${options.timestamp}${v1.join("")}` }
+}

@@ -1,0 +1,118 @@
+/**
+ * Twilio webhooks: `X-Twilio-Signature`, the base64 HMAC-SHA1 (keyed with the
+ * auth token) of the full URL followed by every form parameter as
+ * `name + value`, sorted by name. For JSON bodies Twilio adds a `bodySHA256`
+ * query parameter instead: the URL alone is signed, and the body must hash to it.
+ *
+ * Twilio signs the URL it was configured with, so pass the public URL (a proxy
+ * in front of the app changes scheme, host or port). Like Twilio's own
+ * library, the URL is tried with and without the default port.
+ *
+ * @since 0.1.0
+ */
+import { createHash } from "node:crypto"
+import { decodeBase64, equal, fail, hmac, optionalHeader, requiredHeader, utf8Keys } from "./internal/core.js"
+import * as Webhook from "./Webhook.js"
+
+/**
+ * @since 0.1.0
+ */
+export interface Options {
+  /** Auth tokens (primary and secondary during a rotation). */
+  readonly secrets: Webhook.Secrets
+  /** The public URL Twilio was configured with; overrides the request's URL. */
+  readonly url?: string
+  /** How long idempotency tokens are remembered, in seconds. Default 24 hours. */
+  readonly replayWindow?: number
+}
+
+const scheme = "twilio"
+const header = "x-twilio-signature"
+const empty = new Uint8Array(0)
+
+const authority = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)/i
+
+// Twilio may sign "https://host/path" or "https://host:443/path"; we cannot know which.
+const portVariants = (url: string): ReadonlyArray<string> => {
+  const m = authority.exec(url)
+  if (m === null) return [url]
+  const [whole, schemePart, auth] = m as unknown as [string, string, string]
+  const at = auth.lastIndexOf("@")
+  const hostPort = auth.slice(at + 1)
+  const colon = hostPort.indexOf(":", hostPort.lastIndexOf("]") + 1)
+  const host = colon === -1 ? hostPort : hostPort.slice(0, colon)
+  const rest = url.slice(whole.length)
+  const base = schemePart + auth.slice(0, at + 1) + host
+  const port = schemePart.toLowerCase() === "https://" ? ":443" : ":80"
+  return colon === -1 ? [url, base + port + rest] : [base + rest, base + hostPort.slice(colon) + rest]
+}
+
+/** `name + value` for every form parameter, names sorted, repeated values de-duplicated and sorted. */
+const paramString = (body: Uint8Array): string => {
+  const grouped = new Map<string, Set<string>>()
+  for (const [k, v] of new URLSearchParams(Buffer.from(body).toString("utf8"))) {
+    const set = grouped.get(k) ?? new Set<string>()
+    set.add(v)
+    grouped.set(k, set)
+  }
+  let out = ""
+  for (const k of [...grouped.keys()].sort()) {
+    for (const v of [...grouped.get(k)!].sort()) out += k + v
+  }
+  return out
+}
+
+const bodyHash = (url: string): string | undefined => {
+  if (!URL.canParse(url)) return undefined
+  return new URL(url).searchParams.get("bodySHA256") ?? undefined
+}
+
+/**
+ * Makes a verifier for Twilio requests.
+ *
+ * @since 0.1.0
+ */
+export const verifier = (options: Options): Webhook.Verifier => {
+  const keys = utf8Keys(options.secrets)
+  return Webhook.make(scheme, options.replayWindow ?? Webhook.defaultReplayWindow, (request) => {
+    const value = requiredHeader(scheme, request.headers, header)
+    if (value instanceof Webhook.WebhookError) return value
+    const sig = decodeBase64(value, 20)
+    if (sig === undefined) return fail(scheme, "MalformedHeader", header, "expected 28 characters of canonical base64")
+    const url = options.url ?? request.url
+    if (url === undefined) {
+      return fail(scheme, "MissingHeader", "host", "Twilio signs the full URL; pass the request URL")
+    }
+    const id = optionalHeader(scheme, request.headers, "i-twilio-idempotency-token")
+    if (id instanceof Webhook.WebhookError) return id
+    const hash = bodyHash(url)
+    let params = ""
+    if (hash !== undefined) {
+      const actual = createHash("sha256").update(request.body).digest("hex")
+      if (!equal(Buffer.from(actual), Buffer.from(hash))) return fail(scheme, "NoMatchingSignature", header)
+    } else {
+      params = paramString(request.body)
+    }
+    let ok = false
+    for (const key of keys) {
+      for (const candidate of portVariants(url)) ok = equal(hmac("sha1", key, candidate, empty, params), sig) || ok
+    }
+    return ok ? { scheme, id, timestamp: undefined } : fail(scheme, "NoMatchingSignature", header)
+  })
+}
+
+/**
+ * Signs a request the way Twilio does (with the first secret): form bodies are
+ * signed as parameters; with `bodySHA256` in the URL only the URL is signed.
+ *
+ * @since 0.1.0
+ */
+export const sign = (
+  secrets: Webhook.Secrets,
+  options: { readonly url: string; readonly body: Uint8Array | string }
+): Record<string, string> => {
+  const bytes = typeof options.body === "string" ? Buffer.from(options.body, "utf8") : options.body
+  const [key] = utf8Keys(secrets)
+  const params = bodyHash(options.url) === undefined ? paramString(bytes) : ""
+  return key === undefined ? {} : { [header]: hmac("sha1", key, options.url, empty, params).toString("base64") }
+}

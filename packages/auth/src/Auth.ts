@@ -1,0 +1,204 @@
+/**
+ * Auth policies for the ApiClient `auth` slot, and the rule they share: stamp
+ * the credential on every attempt; on a 401, if the credential can be renewed
+ * and the request body can be sent again, renew it and replay the request
+ * exactly once. A second 401 is returned as `Unauthorized`, never looped.
+ *
+ * Static kinds live here (API key, Bearer, Basic); OAuth 2.0 and JWT kinds are
+ * in `OAuth2` and `Jwt` and are built on {@link fromCredential}.
+ *
+ * @since 0.1.0
+ */
+import type { AuthError, ReauthorizationRequired } from "@apikit/http/ApiError"
+import * as Policy from "@apikit/http/Policy"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
+import * as Redacted from "effect/Redacted"
+
+/**
+ * A source of credentials for {@link fromCredential}.
+ *
+ * @since 0.1.0
+ */
+export interface Credential {
+  /** The credential key, for logs and errors (never the secret). */
+  readonly key: string
+  /** The current credential, cached or obtained. */
+  readonly get: Effect.Effect<Redacted.Redacted<string>, AuthError | ReauthorizationRequired>
+  /**
+   * After the server rejected `rejected` with a 401: a new credential. Absent
+   * for static credentials, which a retry cannot fix.
+   */
+  readonly renew?:
+    | ((rejected: Redacted.Redacted<string>) => Effect.Effect<
+      Redacted.Redacted<string>,
+      AuthError | ReauthorizationRequired
+    >)
+    | undefined
+}
+
+/**
+ * How a credential is put on a request.
+ *
+ * @since 0.1.0
+ */
+export type Stamp = (
+  request: HttpClientRequest.HttpClientRequest,
+  credential: Redacted.Redacted<string>
+) => HttpClientRequest.HttpClientRequest
+
+/**
+ * Stamps `Authorization: Bearer <credential>`.
+ *
+ * @since 0.1.0
+ */
+export const stampBearer: Stamp = (request, credential) =>
+  HttpClientRequest.setHeader(request, "authorization", `Bearer ${Redacted.value(credential)}`)
+
+/**
+ * Makes an auth policy from a credential: stamps it on every attempt and, on a
+ * 401 when the credential can be renewed and the body replayed, renews it and
+ * replays the request once.
+ *
+ * @since 0.1.0
+ */
+export const fromCredential = (
+  name: string,
+  credential: Credential,
+  stamp: Stamp = stampBearer
+): Policy.AuthPolicy =>
+  Policy.make("auth", name, (next) => (request, context) =>
+    Effect.flatMap(credential.get, (token) => {
+      const sent = next(stamp(request, token), context)
+      const renew = credential.renew
+      if (renew === undefined || !context.replayable) return sent
+      return Effect.catchTag(sent, "Unauthorized", () =>
+        Effect.logDebug("apikit auth: 401, renewing the credential and replaying once").pipe(
+          Effect.annotateLogs({ key: credential.key, method: context.method, url: context.url }),
+          Effect.zipRight(renew(token)),
+          Effect.flatMap((fresh) =>
+            next(stamp(request, fresh), context)
+          )
+        ))
+    }))
+
+const constant = (key: string, value: Redacted.Redacted<string>): Credential => ({
+  key,
+  get: Effect.succeed(value)
+})
+
+/**
+ * Where an API key goes: a header (e.g. `X-API-Key`) or a query parameter.
+ *
+ * @since 0.1.0
+ */
+export type ApiKeyOptions =
+  | { readonly header: string; readonly value: Redacted.Redacted<string> }
+  | { readonly query: string; readonly value: Redacted.Redacted<string> }
+
+/**
+ * An API key in a header or a query parameter. Query keys are added to the
+ * request only (errors and logs show the URL without them).
+ *
+ * @since 0.1.0
+ * @example
+ * import { Auth } from "@apikit/auth"
+ * import { Redacted } from "effect"
+ *
+ * const policy = Auth.apiKey({ header: "X-API-Key", value: Redacted.make("sk_live_...") })
+ */
+export const apiKey = (options: ApiKeyOptions): Policy.AuthPolicy =>
+  "header" in options
+    ? fromCredential(
+      `apiKey(header ${options.header})`,
+      constant(options.header, options.value),
+      (request, value) => HttpClientRequest.setHeader(request, options.header, Redacted.value(value))
+    )
+    : fromCredential(
+      `apiKey(query ${options.query})`,
+      constant(options.query, options.value),
+      (request, value) => HttpClientRequest.setUrlParam(request, options.query, Redacted.value(value))
+    )
+
+/**
+ * A static Bearer token: `Authorization: Bearer <token>`.
+ *
+ * @since 0.1.0
+ */
+export const bearer = (token: Redacted.Redacted<string>): Policy.AuthPolicy =>
+  fromCredential("bearer", constant("bearer", token))
+
+/**
+ * HTTP Basic (RFC 7617, UTF-8): `Authorization: Basic base64(username:password)`.
+ *
+ * @since 0.1.0
+ */
+export const basic = (options: {
+  readonly username: string
+  readonly password: Redacted.Redacted<string>
+}): Policy.AuthPolicy =>
+  fromCredential(
+    "basic",
+    constant(options.username, Redacted.make(`${options.username}:${Redacted.value(options.password)}`)),
+    (request, pair) => HttpClientRequest.setHeader(request, "authorization", `Basic ${basicValue(pair)}`)
+  )
+
+// btoa (what the platform's basicAuth uses) cannot encode non-Latin-1 passwords; RFC 7617 says UTF-8.
+const basicValue = (pair: Redacted.Redacted<string>) => Encoding.encodeBase64(Redacted.value(pair))
+
+/**
+ * Reads a secret with `Config.redacted`; a missing or empty variable is a
+ * `ConfigError` that names the variable and never shows a value.
+ *
+ * @since 0.1.0
+ */
+export const secret = (name: string): Config.Config<Redacted.Redacted<string>> =>
+  Config.redacted(name).pipe(
+    Config.validate({
+      message: `${name} is empty; set it to the secret value`,
+      validation: (value) => Redacted.value(value).trim().length > 0
+    })
+  )
+
+/**
+ * {@link apiKey} with the key read from the environment variable `variable`.
+ *
+ * @since 0.1.0
+ * @example
+ * import { Auth } from "@apikit/auth"
+ * import { Effect } from "effect"
+ *
+ * const policy = Effect.runSync(Auth.apiKeyConfig({ header: "X-API-Key", variable: "ACME_API_KEY" }).pipe(Effect.orDie))
+ */
+export const apiKeyConfig = (
+  options: { readonly header: string; readonly variable: string } | {
+    readonly query: string
+    readonly variable: string
+  }
+): Config.Config<Policy.AuthPolicy> =>
+  Config.map(
+    secret(options.variable),
+    (value) => "header" in options ? apiKey({ header: options.header, value }) : apiKey({ query: options.query, value })
+  )
+
+/**
+ * {@link bearer} with the token read from the environment variable `variable`.
+ *
+ * @since 0.1.0
+ */
+export const bearerConfig = (variable: string): Config.Config<Policy.AuthPolicy> => Config.map(secret(variable), bearer)
+
+/**
+ * {@link basic} with the username and password read from environment variables.
+ *
+ * @since 0.1.0
+ */
+export const basicConfig = (
+  variables: { readonly username: string; readonly password: string }
+): Config.Config<Policy.AuthPolicy> =>
+  Config.map(
+    Config.all({ username: Config.nonEmptyString(variables.username), password: secret(variables.password) }),
+    basic
+  )

@@ -1,0 +1,95 @@
+import { AuthError, type ReauthorizationRequired } from "@apikit/http/ApiError"
+import * as Clock from "effect/Clock"
+import type * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type { StoredToken, TokenStore, TokenStoreError } from "../TokenStore.js"
+import * as SingleFlight from "./singleFlight.js"
+
+/** Failures a credential can produce. */
+export type CredentialError = AuthError | ReauthorizationRequired
+
+/**
+ * How early a token is renewed before it expires: by default the larger of
+ * 60 s and 10% of its lifetime (google-auth-library uses a flat 5 min, which
+ * is more than a whole 5-minute token).
+ */
+export type Margin = Duration.DurationInput | ((lifetime: Duration.Duration) => Duration.DurationInput)
+
+export const defaultMargin = (lifetime: Duration.Duration): Duration.Duration =>
+  Duration.max(Duration.seconds(60), Duration.times(lifetime, 0.1))
+
+const marginMillis = (margin: Margin, lifetimeMillis: number): number =>
+  Duration.toMillis(
+    typeof margin === "function" ? margin(Duration.millis(Math.max(0, lifetimeMillis))) : margin
+  )
+
+export interface Options {
+  readonly key: string
+  readonly store: Context.Tag.Service<TokenStore>
+  /** Gets a new token set; `current` is what the store holds (with its refresh token, if any). */
+  readonly fetch: (current: Option.Option<StoredToken>) => Effect.Effect<StoredToken, CredentialError>
+  readonly margin: Margin
+  /** Whether the store entry expires with the access token (client credentials) or stays (refresh-token connections). */
+  readonly expireEntry: boolean
+}
+
+export interface TokenCache {
+  /** A valid token set: cached, or fetched once for all concurrent callers. */
+  readonly get: Effect.Effect<StoredToken, CredentialError>
+  /** After a 401 with `rejected`: a new token set, unless another caller already replaced it. */
+  readonly renew: (rejected: Redacted.Redacted<string>) => Effect.Effect<StoredToken, CredentialError>
+}
+
+export const storeError = (key: string) => (e: TokenStoreError) =>
+  new AuthError({
+    reason: "TokenStoreUnavailable",
+    key,
+    description: `the token store failed to ${e.operation}`,
+    transient: true
+  })
+
+export const make = (options: Options): TokenCache => {
+  const { key, store } = options
+  const flight = SingleFlight.make<StoredToken, CredentialError>()
+  const toAuth = storeError(key)
+
+  const usable = (token: StoredToken, now: number) => {
+    if (token.expiresAt === undefined) return true
+    return now < token.expiresAt - marginMillis(options.margin, token.expiresAt - token.obtainedAt)
+  }
+
+  const load = Effect.mapError(store.get(key), toAuth)
+
+  const refresh = (rejected: Option.Option<string>) =>
+    flight(
+      key,
+      Effect.gen(function*() {
+        // Re-read inside the flight: the previous flight (or another process sharing the store)
+        // may have stored a token since this caller looked.
+        const current = yield* load
+        const now = yield* Clock.currentTimeMillis
+        if (
+          Option.isSome(current) && usable(current.value, now) &&
+          (Option.isNone(rejected) || Redacted.value(current.value.accessToken) !== rejected.value)
+        ) return current.value
+        const next = yield* options.fetch(current)
+        const ttl = options.expireEntry && next.expiresAt !== undefined
+          ? Duration.millis(Math.max(1, next.expiresAt - now))
+          : undefined
+        yield* Effect.mapError(store.set(key, next, ttl === undefined ? undefined : { ttl }), toAuth)
+        return next
+      })
+    )
+
+  const get = Effect.gen(function*() {
+    const current = yield* load
+    const now = yield* Clock.currentTimeMillis
+    if (Option.isSome(current) && usable(current.value, now)) return current.value
+    return yield* refresh(Option.none())
+  })
+
+  return { get, renew: (rejected) => refresh(Option.some(Redacted.value(rejected))) }
+}

@@ -109,6 +109,20 @@ export const slowCallRate = (options: {
 }
 
 /**
+ * The breaker's Effect metrics, tagged `key` (and `outcome` for calls):
+ * `apikit_circuit_breaker_state` (gauge: 0 closed, 1 half-open, 2 open, 3 isolated),
+ * `apikit_circuit_breaker_calls_total` (outcome: success, failure, ignored) and
+ * `apikit_circuit_breaker_rejections_total`.
+ *
+ * @since 0.1.0
+ */
+export const Metrics = {
+  state: metrics.stateGauge,
+  calls: metrics.calls,
+  rejections: metrics.rejections
+} as const
+
+/**
  * How one call's error counts: against the dependency's health, for it, or not at all.
  *
  * @since 0.1.0

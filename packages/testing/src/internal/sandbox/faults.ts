@@ -143,14 +143,19 @@ export const parse = (input: string): Effect.Effect<Faults, InvalidFaults> =>
 /** What happens to one request. @internal */
 export type Outcome = "none" | "error" | "reset" | "resetAfter" | "hang" | "burst"
 
+/** @internal */
+export const anyExclusive = (faults: Resolved): boolean =>
+  faults.resetRate + faults.hangRate + faults.errorRate + faults.burstRate > 0
+
 /**
- * One roll decides the exclusive outcome; `after` is a second roll for resets only.
+ * One roll in [0, 1) decides the exclusive outcome; whether a reset comes after
+ * processing is rolled separately by the caller.
  *
  * @internal
  */
-export const outcome = (faults: Resolved, roll: number, after: number): Outcome => {
+export const outcome = (faults: Resolved, roll: number): Exclude<Outcome, "resetAfter"> => {
   let edge = faults.resetRate
-  if (roll < edge) return after < faults.resetAfterProcessing ? "resetAfter" : "reset"
+  if (roll < edge) return "reset"
   edge += faults.hangRate
   if (roll < edge) return "hang"
   edge += faults.errorRate

@@ -164,12 +164,15 @@ const gateway = (state: State.State, emitter: Webhooks.Emitter) => {
       state.counters.delayed++
       yield* Effect.sleep(Duration.millis(faults.latencyMillis))
     }
-    const fault = Faults.outcome(faults, yield* state.random.next, yield* state.random.next)
+    // Rolls happen only for configured faults, so a seed gives the same tokens and secrets with faults off.
+    let fault: Faults.Outcome = Faults.anyExclusive(faults) ? Faults.outcome(faults, yield* state.random.next) : "none"
+    if (fault === "reset" && (yield* state.random.next) < faults.resetAfterProcessing) fault = "resetAfter"
     switch (fault) {
-      case "reset":
+      case "reset": {
         state.counters.resets++
         yield* resetConnection(request)
         return yield* Effect.never
+      }
       case "hang":
         state.counters.hangs++
         // Ends when the client gives up (the platform interrupts on close) or the sandbox stops.

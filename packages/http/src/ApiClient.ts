@@ -16,6 +16,8 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as FiberRef from "effect/FiberRef"
+import * as LogLevel from "effect/LogLevel"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
@@ -395,9 +397,9 @@ const noBody = (response: HttpClientResponse.HttpClientResponse) =>
   response.status === 204 || response.status === 205 || response.status === 304 || response.request.method === "HEAD"
 
 /** Reads at most `limit` bytes of the body; stops pulling (and so cancels the stream) past it. */
-const readBounded = (response: HttpClientResponse.HttpClientResponse, limit: number) => {
+const readBounded = (response: HttpClientResponse.HttpClientResponse, headers: Headers.Headers, limit: number) => {
   if (noBody(response)) return Effect.succeed<Bounded>({ bytes: empty, truncated: false })
-  const length = response.headers["content-length"]
+  const length = headers["content-length"]
   if (length !== undefined && /^\d{1,15}$/.test(length)) {
     const n = Number(length)
     if (n === 0) return Effect.succeed<Bounded>({ bytes: empty, truncated: false })
@@ -407,6 +409,9 @@ const readBounded = (response: HttpClientResponse.HttpClientResponse, limit: num
         (buffer): Bounded => ({ bytes: new Uint8Array(buffer), truncated: false })
       )
     }
+    // Declared too large: cancel the body (pulling one chunk and stopping ends the stream),
+    // so the connection is released now instead of when the response is collected.
+    return Effect.as(Effect.ignore(Stream.runHead(response.stream)), { bytes: empty, truncated: true })
   }
   return Effect.map(
     Stream.runFoldWhile(
@@ -426,25 +431,34 @@ const readBounded = (response: HttpClientResponse.HttpClientResponse, limit: num
 /** Non-2xx bodies are read only for the error excerpt and field errors. */
 const errorBodyLimit = 1024 * 1024
 
+const debugEnabled = Effect.map(
+  FiberRef.get(FiberRef.currentMinimumLogLevel),
+  (min) => LogLevel.greaterThanEqual(LogLevel.Debug, min)
+)
+
+/** A debug line per attempt; when debug logging is off it costs one FiberRef read. */
 const logAttempt = (
   context: Policy.CallContext,
   start: number,
   status: number | undefined,
   error: string | undefined
 ) =>
-  Effect.flatMap(Clock.currentTimeMillis, (end) =>
-    Effect.logDebug("apikit attempt").pipe(
-      Effect.annotateLogs({
-        client: context.client,
-        method: context.method,
-        url: context.url,
-        route: context.route,
-        attempt: context.attempt,
-        durationMs: end - start,
-        ...(status === undefined ? {} : { status }),
-        ...(error === undefined ? {} : { error })
-      })
-    ))
+  Effect.flatMap(debugEnabled, (enabled) =>
+    enabled
+      ? Effect.flatMap(Clock.currentTimeMillis, (end) =>
+        Effect.logDebug("apikit attempt").pipe(
+          Effect.annotateLogs({
+            client: context.client,
+            method: context.method,
+            url: context.url,
+            route: context.route,
+            attempt: context.attempt,
+            durationMs: end - start,
+            ...(status === undefined ? {} : { status }),
+            ...(error === undefined ? {} : { error })
+          })
+        ))
+      : Effect.void)
 
 /**
  * Makes an ApiClient over the `HttpClient` in context. Fails with
@@ -491,9 +505,10 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
 
     const read = (response: HttpClientResponse.HttpClientResponse, context: Policy.CallContext) => {
       const ok = response.status >= 200 && response.status < 300
-      return Effect.flatMap(readBounded(response, ok ? maxBytes : errorBodyLimit), ({ bytes, truncated }) => {
+      const headers = response.headers
+      return Effect.flatMap(readBounded(response, headers, ok ? maxBytes : errorBodyLimit), ({ bytes, truncated }) => {
         if (ok && truncated) {
-          const id = classify.requestId(response.headers)
+          const id = classify.requestId(headers)
           return Effect.fail(
             new ApiError.ResponseTooLarge({
               method: context.method,
@@ -505,7 +520,7 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
           )
         }
         if (ok) {
-          return Effect.succeed<Policy.ApiResponse>({ status: response.status, headers: response.headers, body: bytes })
+          return Effect.succeed<Policy.ApiResponse>({ status: response.status, headers: headers, body: bytes })
         }
         return Effect.flatMap(Clock.currentTimeMillis, (now) =>
           Effect.fail(
@@ -514,7 +529,7 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
                 method: context.method,
                 url: context.url,
                 status: response.status,
-                headers: response.headers,
+                headers: headers,
                 body: bytes
               },
               now
@@ -556,6 +571,7 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
           }),
           Effect.withSpan("apikit.attempt", {
             kind: "client",
+            captureStackTrace: false,
             attributes: { "apikit.attempt": context.attempt, "http.request.method": context.method }
           })
         ))
@@ -589,7 +605,8 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
       const key = opts.idempotencyKey === true ? globalThis.crypto.randomUUID() : opts.idempotencyKey
       if (key !== undefined) headers = Headers.set(headers, "idempotency-key", key)
 
-      const request = HttpClientRequest.make(method)(url, { headers, body } as HttpClientRequest.Options.NoUrl)
+      // A string URL: a URL object would be cloned and re-parsed by the platform request.
+      const request = HttpClientRequest.make(method)(url.href, { headers, body } as HttpClientRequest.Options.NoUrl)
       const attemptTimeout = opts.timeout?.attempt === undefined
         ? defaultAttempt
         : Duration.decode(opts.timeout.attempt)
@@ -628,6 +645,7 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
       return Redaction.withHeaderRedaction(call).pipe(
         Effect.withSpan("apikit.call", {
           kind: "client",
+          captureStackTrace: false,
           attributes: {
             "apikit.client": name,
             "http.request.method": method,

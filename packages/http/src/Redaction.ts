@@ -9,6 +9,8 @@
  */
 import * as Headers from "@effect/platform/Headers"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as Layer from "effect/Layer"
 
 /**
  * Header names that are redacted wherever `@effect/platform` prints headers
@@ -41,11 +43,26 @@ const extend = (current: ReadonlyArray<string | RegExp>): ReadonlyArray<string |
 
 /**
  * Runs an effect with {@link headerNames} added to `Headers.currentRedactedNames`.
+ * When they are already there (for example through {@link layer}), it runs the
+ * effect as it is: one FiberRef read instead of a scoped update per call.
  *
  * @since 0.1.0
  */
 export const withHeaderRedaction = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.locallyWith(self, Headers.currentRedactedNames, extend)
+  Effect.flatMap(
+    FiberRef.get(Headers.currentRedactedNames),
+    (current) => extend(current) === current ? self : Effect.locallyWith(self, Headers.currentRedactedNames, extend)
+  )
+
+/**
+ * Adds {@link headerNames} to `Headers.currentRedactedNames` for everything the
+ * layer is provided to, once.
+ *
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<never> = Layer.scopedDiscard(
+  Effect.locallyScopedWith(Headers.currentRedactedNames, extend)
+)
 
 /**
  * Whether a query parameter (or JSON field, or form field) name looks like it

@@ -4,6 +4,7 @@
  * tested with TestClock over MockHttp.
  */
 import { ApiClient } from "@apikit/http"
+import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Schema, TestClock } from "effect"
@@ -54,7 +55,12 @@ const server = listen((req, res) => {
   }
 })
 
-describe("ApiClient over a real server on 127.0.0.1", () => {
+const transports = [
+  ["the platform's NodeHttpClient", NodeHttpClient.layerUndici],
+  ["apikit's lean UndiciHttpClient", UndiciHttpClient.layer]
+] as const
+
+describe.each(transports)("ApiClient over a real server on 127.0.0.1 with %s", (_name, transport) => {
   it.scoped("sends, receives, decodes, and classifies real responses", () =>
     Effect.gen(function*() {
       const baseUrl = yield* server
@@ -72,7 +78,7 @@ describe("ApiClient over a real server on 127.0.0.1", () => {
 
       const huge = yield* Effect.flip(api.get("/huge"))
       expect(huge._tag).toBe("ResponseTooLarge")
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(transport)))
 
   it.scoped("reports a refused connection as Transport(ConnectionRefused)", () =>
     Effect.gen(function*() {
@@ -83,7 +89,7 @@ describe("ApiClient over a real server on 127.0.0.1", () => {
       expect(error._tag).toBe("Transport")
       expect(error._tag === "Transport" && error.reason).toBe("ConnectionRefused")
       expect(error.message).toContain("127.0.0.1")
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(transport)))
 
   it.scoped("aborts the socket when an attempt times out", () =>
     Effect.gen(function*() {
@@ -102,5 +108,5 @@ describe("ApiClient over a real server on 127.0.0.1", () => {
       expect(error._tag).toBe("Timeout")
       // The server sees the socket close: the timeout aborted the request, it did not leak it.
       yield* Deferred.await(closed)
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(transport)))
 })

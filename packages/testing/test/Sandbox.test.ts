@@ -470,5 +470,14 @@ describe("Sandbox lifecycle and options", () => {
       expect(options._tag).toBe("InvalidOptions")
       const lifetime = yield* Effect.flip(Layer.build(Sandbox.layer({ tokenLifetime: -1 })).pipe(Effect.scoped))
       expect(lifetime.message).toContain("tokenLifetime")
+      const port = yield* Effect.flip(Layer.build(Sandbox.layer({ port: 70000 })).pipe(Effect.scoped))
+      expect(port.message).toContain("port must be an integer")
     }))
+
+  it.effect("fails with ServeError when the port is taken", () =>
+    Effect.gen(function*() {
+      const first = yield* Sandbox.Sandbox
+      const taken = yield* Effect.flip(Layer.build(Sandbox.layer({ port: first.port })).pipe(Effect.scoped))
+      expect(taken._tag).toBe("ServeError")
+    }).pipe(withSandbox()))
 })

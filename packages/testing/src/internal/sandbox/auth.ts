@@ -142,6 +142,7 @@ export const tokenEndpoint = (state: State.State) =>
     }
     const now = yield* Clock.currentTimeMillis
     const token = `at_${hex(yield* State.randomBytes(state, 16))}`
+    State.sweep(state.tokens, now)
     state.tokens.set(token, { clientId: client.clientId, expiresAt: now + state.settings.tokenLifetimeMillis })
     state.counters.tokensIssued++
     return HttpServerResponse.unsafeJson({

@@ -12,7 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import type * as State from "./state.js"
+import * as State from "./state.js"
 import type * as Webhooks from "./webhooks.js"
 
 const Name = Schema.String.pipe(
@@ -154,6 +154,7 @@ export const post = (state: State.State, webhooks: Webhooks.Emitter, clientId: s
     }
     const result = create(state, body, now, scoped)
     if (scoped !== undefined) {
+      State.sweep(state.idempotency, now)
       state.idempotency.set(scoped, { ...result, fingerprint, expiresAt: now + state.settings.idempotencyTtlMillis })
     }
     if (result.status === 201) yield* webhooks.emit("project.created", result.body)

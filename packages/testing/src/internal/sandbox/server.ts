@@ -57,11 +57,16 @@ const settingsFrom = (options: Options) =>
     if (rateLimit !== false && !(Number.isInteger(rateLimit.limit) && rateLimit.limit > 0)) {
       return yield* new Faults.InvalidOptions({ detail: "rateLimit.limit must be a positive integer" })
     }
+    const port = options.port ?? 0
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      return yield* new Faults.InvalidOptions({ detail: `port must be an integer from 0 to 65535, got ${port}` })
+    }
     const maxAttempts = options.webhooks?.maxAttempts ?? 5
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) {
       return yield* new Faults.InvalidOptions({ detail: "webhooks.maxAttempts must be an integer from 1 to 100" })
     }
     return {
+      port,
       clients,
       tokenLifetimeMillis: yield* millis(options.tokenLifetime, "1 hour", "tokenLifetime"),
       rateLimit: rateLimit === false ? undefined : {
@@ -75,7 +80,7 @@ const settingsFrom = (options: Options) =>
         retryBaseMillis: yield* millis(options.webhooks?.retryBase, "1 second", "webhooks.retryBase"),
         timeoutMillis: yield* millis(options.webhooks?.timeout, "10 seconds", "webhooks.timeout")
       }
-    } satisfies State.Settings
+    } satisfies State.Settings & { readonly port: number }
   })
 
 const routes = (state: State.State, emitter: Webhooks.Emitter) => {
@@ -235,7 +240,7 @@ export const make = (options: Options) =>
 
     let server: Server | undefined
     const http = yield* NodeHttpServer.make(() => (server = createServer()), {
-      port: options.port ?? 0,
+      port: settings.port,
       host: "127.0.0.1"
     })
     // server.close() waits for open connections: hung requests and idle keep-alives must go first.

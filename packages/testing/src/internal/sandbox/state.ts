@@ -137,6 +137,19 @@ export const recordArrival = (state: State, client: string, now: number): void =
   if (times.length > (state.maxRate.get(client) ?? 0)) state.maxRate.set(client, times.length)
 }
 
+/**
+ * Drops expired entries once a map has grown, so a long `apikit sandbox` run
+ * does not keep every token and idempotency key it ever saw.
+ *
+ * @internal
+ */
+export const sweep = <V extends { readonly expiresAt: number }>(map: Map<string, V>, now: number): void => {
+  if (map.size < 10_000 || map.size % 1000 !== 0) return
+  for (const [key, value] of map) {
+    if (value.expiresAt <= now) map.delete(key)
+  }
+}
+
 /** @internal */
 export const snapshot = (state: State): Stats => {
   const c = state.counters

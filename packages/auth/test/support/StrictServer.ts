@@ -44,7 +44,7 @@ export interface Options {
   /** Whether refresh returns a new refresh token (default true). */
   readonly rotate?: boolean
   /** The `iss` the server puts in callbacks (RFC 9207). */
-  readonly issuer?: string
+  readonly issuer?: string | undefined
   /** Public keys accepted for the JWT-bearer grant, by `iss`. */
   readonly jwtBearerKeys?: Readonly<Record<string, Jose.JWK>>
 }

@@ -148,14 +148,22 @@ const readBody = (
   if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > max) return Effect.fail(new TooLarge())
   const chunks: Array<Uint8Array> = []
   let size = 0
+  // Past the limit the rest is read and dropped rather than the stream stopped: stopping
+  // destroys the socket and the client would never see the 413. Past a generous
+  // extra allowance the stream is stopped anyway, so nobody can keep us reading forever.
+  const drainLimit = max + Math.max(4 * max, 8 * 1024 * 1024)
   return Stream.runForEach(request.stream, (chunk) => {
     size += chunk.length
-    if (size > max) return Effect.fail(new TooLarge())
-    chunks.push(chunk)
+    if (size > drainLimit) return Effect.fail(new TooLarge())
+    if (size <= max) chunks.push(chunk)
     return Effect.void
   }).pipe(
     Effect.mapError((e) => e instanceof TooLarge ? e : "ReadFailed" as const),
-    Effect.map(() => chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
+    Effect.flatMap(() =>
+      size > max
+        ? Effect.fail(new TooLarge())
+        : Effect.succeed(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
+    )
   )
 }
 

@@ -159,6 +159,65 @@ describe("Sandbox faults", () => {
     }).pipe(withSandbox()))
 })
 
+describe("Sandbox under concurrency", () => {
+  it.effect("200 concurrent idempotent creates under resets, 5xx and bursts create each project exactly once", () =>
+    Effect.gen(function*() {
+      const client = yield* api()
+      const transient = (e: { readonly _tag: string }) =>
+        e._tag === "Transport" || e._tag === "ServerError" || e._tag === "RateLimited"
+      const outcomes = yield* Effect.forEach(
+        Array.from({ length: 200 }, (_, i) => i),
+        (i) =>
+          client.post("/projects", { body: { name: `project-${i}` }, idempotencyKey: `key-${i}` }).pipe(
+            Effect.retry({ while: transient, times: 50 }),
+            Effect.either
+          ),
+        { concurrency: 50 }
+      )
+      expect(outcomes.filter((o) => o._tag === "Left")).toEqual([])
+      const s = yield* stats
+      expect(s.projectsCreated).toBe(200)
+      expect(s.duplicates).toBe(0)
+      expect(s.faults.resets).toBeGreaterThan(0)
+      expect(s.faults.errors).toBeGreaterThan(0)
+      expect(s.faults.bursts).toBeGreaterThan(0)
+      // Resets after processing were answered by replays on retry.
+      expect(s.idempotentReplays).toBeGreaterThan(0)
+      expect(s.maxRequestRate["sandbox-client"]).toBe(s.requests)
+    }).pipe(withSandbox({
+      seed: 3,
+      rateLimit: false,
+      faults: { errorRate: 0.1, resetRate: 0.1, resetAfterProcessing: 0.5, burstRate: 0.01, burstLength: 2 }
+    })))
+
+  it.effect("the same Idempotency-Key sent concurrently creates one project", () =>
+    Effect.gen(function*() {
+      const client = yield* api()
+      const results = yield* Effect.forEach(
+        Array.from({ length: 30 }),
+        () => client.exchange("POST", "/projects", { body: { name: "Apollo" }, idempotencyKey: "same" }),
+        { concurrency: "unbounded" }
+      )
+      expect(new Set(results.map((r) => JSON.stringify(r.value))).size).toBe(1)
+      expect(results.filter((r) => r.headers["idempotent-replayed"] === "true").length).toBe(29)
+      const s = yield* stats
+      expect([s.projectsCreated, s.idempotentReplays, s.duplicates]).toEqual([1, 29, 0])
+    }).pipe(withSandbox({ rateLimit: false })))
+
+  it.effect("stops cleanly while a request hangs; the client sees the connection go", () =>
+    Effect.gen(function*() {
+      const pending = yield* Effect.scoped(Effect.gen(function*() {
+        const context = yield* Layer.build(Sandbox.layer({ faults: { hangRate: 1 } }))
+        const request = status("/v1/projects").pipe(Effect.provide(context), Effect.sandbox, Effect.flip)
+        const fiber = yield* Effect.fork(request)
+        yield* until((s) => s.faults.hangs === 1).pipe(Effect.provide(context))
+        return fiber
+      }))
+      const cause = yield* Fiber.join(pending)
+      expect(String(cause)).toContain("Transport error")
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+})
+
 describe("Sandbox.parseFaults", () => {
   it.effect("parses the --faults syntax", () =>
     Effect.gen(function*() {

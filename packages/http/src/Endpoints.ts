@@ -48,6 +48,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as SchemaAST from "effect/SchemaAST"
 import type * as AST from "effect/SchemaAST"
 import type { Simplify } from "effect/Types"
 import type * as ApiClient from "./ApiClient.js"
@@ -144,6 +145,39 @@ const encoderOf = (schema: Option.Option<unknown>): Codec | undefined =>
 const decoderOf = (ast: AST.AST): Codec =>
   ParseResult.decodeUnknownEither(Schema.make(ast) as Schema.Schema<unknown, unknown, never>, { errors: "all" })
 
+/** The `_tag` literal of a tagged class or struct, if it has one. */
+const tagOf = (ast: AST.AST): string | undefined => {
+  try {
+    const tag = SchemaAST.getPropertySignatures(ast).find((p) => p.name === "_tag")?.type
+    return tag !== undefined && SchemaAST.isLiteral(tag) && typeof tag.literal === "string" ? tag.literal : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Decodes a declared error body. Third-party APIs do not send `_tag`, so when
+ * the body is an object without one, each declared error of that status is
+ * tried with its own tag filled in.
+ */
+const errorDecoderOf = (ast: AST.AST): Codec => {
+  const members = SchemaAST.isUnion(ast) ? ast.types : [ast]
+  const candidates = members.map((member) => ({ tag: tagOf(member), decode: decoderOf(member) }))
+  const whole = decoderOf(ast)
+  return (body) => {
+    const direct = whole(body)
+    if (Either.isRight(direct) || typeof body !== "object" || body === null || Array.isArray(body) || "_tag" in body) {
+      return direct
+    }
+    for (const { decode, tag } of candidates) {
+      if (tag === undefined) continue
+      const tagged = decode({ ...body, _tag: tag })
+      if (Either.isRight(tagged)) return tagged
+    }
+    return direct
+  }
+}
+
 const utf8 = new TextDecoder()
 
 /**
@@ -186,7 +220,9 @@ export const client = <Id extends string, Groups extends HttpApiGroup.HttpApiGro
         : undefined
       const successByStatus = new Map(successList.map(([status, { ast }]) => [status, Option.map(ast, decoderOf)]))
       const errorByStatus = new Map(
-        Array.from(errors).flatMap(([status, { ast }]) => Option.isSome(ast) ? [[status, decoderOf(ast.value)]] : [])
+        Array.from(errors).flatMap(([status, { ast }]) =>
+          Option.isSome(ast) ? [[status, errorDecoderOf(ast.value)]] : []
+        )
       )
 
       const invalid = (reason: ApiError.InvalidRequest["reason"], issue: ParseResult.ParseIssue) =>

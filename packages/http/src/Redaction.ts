@@ -97,7 +97,7 @@ export const url = (u: URL): string => {
 
 // `"access_token": "abc"`, `client_secret=abc`, `'password': 'x'` and the like.
 const keyValue =
-  /((["']?)[\w.-]*(?:key|token|secret|signature|passw|pwd|credential|assertion|session|code)[\w.-]*\2\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s&,;"'}\]]+)/gi
+  /((["']?)[\w.-]*(?:key|token|secret|signature|passw|pwd|credential|assertion|session)[\w.-]*\2\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s&,;"'}\]]+)/gi
 // A token68 credential. `Bearer realm="api"` is an auth-param list, not a credential:
 // `name=` followed by a token or a quoted string is left alone.
 const bearer = /\b(Bearer|Basic|Token)\s+(?![\w.~+/-]+=(?:[\w.~+/-]|"[^",}]))[\w.~+/-]{6,}=*/gi

@@ -116,7 +116,8 @@ const control = (state: State.State) =>
     )
   )
 
-const rateLimitHeaders = (state: State.State, client: string, now: number) => {
+// Fixed windows per client, opened by its first request, so `reset` and Retry-After are exact.
+const admit = (state: State.State, client: string, now: number) => {
   const rl = state.settings.rateLimit
   if (rl === undefined) return { allowed: true, headers: {} as Record<string, string> }
   let window = state.windows.get(client)
@@ -203,7 +204,7 @@ const gateway = (state: State.State, emitter: Webhooks.Emitter) => {
     const handle = Effect.gen(function*() {
       if (!path.startsWith("/v1/")) return yield* Effect.provideService(api, CurrentClient, "anonymous")
       if (identity._tag !== "Client") return Auth.unauthorized(identity)
-      const limit = rateLimitHeaders(state, identity.clientId, now)
+      const limit = admit(state, identity.clientId, now)
       if (!limit.allowed) {
         state.counters.rateLimited++
         return tooMany(limit.retryAfter!, limit.headers, "Rate limit exceeded; retry after the Retry-After delay")
@@ -223,8 +224,11 @@ const gateway = (state: State.State, emitter: Webhooks.Emitter) => {
       () =>
         Effect.map(
           HttpServerRequest.HttpServerRequest,
+          // The path only: a query may hold a secret the caller should not see echoed.
           (request) =>
-            HttpServerResponse.unsafeJson({ message: `No route for ${request.method} ${request.url}` }, { status: 404 })
+            HttpServerResponse.unsafeJson({
+              message: `No route for ${request.method} ${new URL(request.url, "http://sandbox").pathname}`
+            }, { status: 404 })
         )
     )
   )

@@ -214,3 +214,45 @@ export const githubApp = (options: {
     jti: false,
     refreshMargin: "60 seconds"
   })
+
+const algorithmOf = (jwk: Record<string, unknown>): Algorithm | undefined => {
+  if (typeof jwk.alg === "string") return jwk.alg as Algorithm
+  if (jwk.kty === "RSA") return "RS256"
+  if (jwk.kty === "EC") return jwk.crv === "P-384" ? "ES384" : jwk.crv === "P-521" ? "ES512" : "ES256"
+  if (jwk.kty === "OKP" && jwk.crv === "Ed25519") return "EdDSA"
+  return undefined
+}
+
+/**
+ * A signing key from a JSON private JWK (say, an environment variable): the
+ * algorithm is the JWK's `alg`, or the usual one for its key type (RS256,
+ * ES256/384/512 by curve, EdDSA), and `kid` is kept. Fails with
+ * `AuthError{reason: "Misconfigured"}` when it is not a private JWK.
+ *
+ * @since 0.1.0
+ */
+export const signingKeyFromJwk = (
+  owner: string,
+  json: Redacted.Redacted<string>
+): Effect.Effect<SigningKey, AuthError> => {
+  const misconfigured = (description: string) =>
+    Effect.fail(new AuthError({ reason: "Misconfigured", key: owner, description, transient: false }))
+  let jwk: unknown
+  try {
+    jwk = JSON.parse(Redacted.value(json))
+  } catch {
+    return misconfigured("the private key is not valid JSON (expected a private JWK)")
+  }
+  if (typeof jwk !== "object" || jwk === null || Array.isArray(jwk)) {
+    return misconfigured("the private key is not a JSON object (expected a private JWK)")
+  }
+  const record = jwk as Record<string, unknown>
+  if (record.d === undefined) return misconfigured("the JWK has no private part (\"d\"); this is a public key")
+  const algorithm = algorithmOf(record)
+  if (algorithm === undefined) return misconfigured(`no signing algorithm is known for a ${String(record.kty)} JWK`)
+  return Effect.succeed({
+    algorithm,
+    key: json,
+    ...(typeof record.kid === "string" ? { keyId: record.kid } : {})
+  })
+}

@@ -100,7 +100,10 @@ const keyValue =
   /((["']?)[\w.-]*(?:key|token|secret|signature|passw|pwd|credential|assertion|session)[\w.-]*\2\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s&,;"'}\]]+)/gi
 // A token68 credential. `Bearer realm="api"` is an auth-param list, not a credential:
 // `name=` followed by a token or a quoted string is left alone.
-const bearer = /\b(Bearer|Basic|Token)\s+(?![\w.~+/-]+=(?:[\w.~+/-]|"[^",}]))[\w.~+/-]{6,}=*/gi
+const bearer = /\b(Bearer|Basic)\s+(?![\w.~+/-]+=(?:[\w.~+/-]|"[^",}]))[\w.~+/-]{6,}=*/gi
+// GitHub's `Authorization: token ghp_…`. "token" is also an English word, so only
+// a token-shaped value (long, with a digit or underscore) counts.
+const tokenScheme = /\b(token)\s+(?=[\w.~+/-]*[\d_])[\w.~+/-]{16,}/gi
 // JWTs and long opaque token-shaped strings are masked even without a telling key.
 const jwt = /\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g
 
@@ -117,6 +120,7 @@ export const text = (input: string): string =>
       return `${prefix}${quote}${mask}${quote}`
     })
     .replace(bearer, (_m, scheme: string) => `${scheme} ${mask}`)
+    .replace(tokenScheme, (_m, scheme: string) => `${scheme} ${mask}`)
     .replace(jwt, mask)
 
 const decoder = new TextDecoder("utf-8", { fatal: false })

@@ -21,6 +21,15 @@ describe("Redaction", () => {
     expect(masked).toContain("grant_type=x")
   })
 
+  it("masks GitHub-style `token` credentials but not the English word", () => {
+    expect(Redaction.text("Authorization: token ghp_16C7e42F292c6912E7710c838347Ae178B4a")).toBe(
+      "Authorization: token <redacted>"
+    )
+    expect(Redaction.text("The access token expired; request a new token from the server")).toBe(
+      "The access token expired; request a new token from the server"
+    )
+  })
+
   it("leaves auth-param challenges readable", () => {
     expect(Redaction.text("Bearer realm=\"example\", error=\"invalid_token\"")).toBe(
       "Bearer realm=\"example\", error=\"invalid_token\""

@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+/**
+ * The `apikit` executable (`pnpm apikit ...` runs it with tsx).
+ *
+ * @since 0.1.0
+ */
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Cli from "./Cli.js"
+import { Stdin } from "./Stdin.js"
+
+Cli.run(process.argv).pipe(
+  Effect.provide(Layer.merge(NodeContext.layer, Stdin.layer)),
+  NodeRuntime.runMain({
+    disableErrorReporting: true,
+    teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 1)
+  })
+)

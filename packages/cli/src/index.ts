@@ -1,0 +1,14 @@
+/**
+ * @apikit/cli: the `apikit` command.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as Cli from "./Cli.js"
+
+/** @since 0.1.0 */
+export * as Stdin from "./Stdin.js"
+
+/** @since 0.1.0 */
+export * as WebhooksCommand from "./WebhooksCommand.js"

@@ -326,6 +326,34 @@ describe("OAuth2.clientCredentials against the strict token endpoint (MockHttp)"
     }).pipe(env(StrictServer.mockRoutes(server)))
   })
 
+  it.effect("a transient failure of an early renewal keeps using the still-valid token until it expires", () =>
+    Effect.gen(function*() {
+      const api = yield* apiWith()
+      yield* api.get("/x")
+      yield* TestClock.adjust("3500 seconds") // inside the 360 s window, 100 s before expiry
+      expect(yield* api.get("/x")).toEqual({ ok: true })
+      expect(yield* tokenRequests).toBe(2)
+      const capture = yield* Capture.Capture
+      expect(capture.logs.some((l) => l.level === "WARN" && String(l.message).includes("early token renewal failed")))
+        .toBe(true)
+      yield* TestClock.adjust("100 seconds") // expired now: the failure is the caller's
+      const e = authError(yield* Effect.flip(api.get("/x")))
+      expect(e.reason).toBe("TokenEndpointUnavailable")
+      const stamps = (yield* MockHttp.requests).filter((r) => r.route !== tokenUrl).map((r) =>
+        r.headers["authorization"]
+      )
+      expect(stamps).toEqual(["Bearer tok-1", "Bearer tok-1"])
+    }).pipe(env([
+      MockHttp.post(
+        tokenUrl,
+        MockHttp.sequence(
+          MockHttp.json(200, { access_token: "tok-1", token_type: "Bearer", expires_in: 3600 }),
+          MockHttp.status(503)
+        )
+      ),
+      MockHttp.get("https://api.test/*", MockHttp.json(200, { ok: true }))
+    ])))
+
   it.effect("100 concurrent calls at expiry cause exactly one token request", () =>
     Effect.gen(function*() {
       const api = yield* apiWith()

@@ -88,7 +88,22 @@ export const make = (options: Options): TokenCache => {
     const current = yield* load
     const now = yield* Clock.currentTimeMillis
     if (Option.isSome(current) && usable(current.value, now)) return current.value
-    return yield* refresh(Option.none())
+    const expiresAt = Option.isSome(current) ? current.value.expiresAt : undefined
+    if (Option.isNone(current) || expiresAt === undefined || now >= expiresAt) return yield* refresh(Option.none())
+    // Inside the refresh-ahead window the old token still works, so a token endpoint blip
+    // must not fail calls: keep using it until it really expires.
+    const old = current.value
+    return yield* Effect.catchIf(
+      refresh(Option.none()),
+      (e): e is AuthError => e._tag === "AuthError" && e.transient,
+      (e) =>
+        Effect.as(
+          Effect.logWarning("apikit auth: early token renewal failed; using the current token until it expires").pipe(
+            Effect.annotateLogs({ key, reason: e.reason, expiresInMs: expiresAt - now })
+          ),
+          old
+        )
+    )
   })
 
   return { get, renew: (rejected) => refresh(Option.some(Redacted.value(rejected))) }

@@ -23,10 +23,8 @@ import type { ApiError } from "@apikit/http/ApiError"
 import * as ApiErrors from "@apikit/http/ApiError"
 import * as Policy from "@apikit/http/Policy"
 import * as Cause from "effect/Cause"
-import type * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import { dual } from "effect/Function"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
@@ -287,6 +285,9 @@ export const make = (
 ): Effect.Effect<CircuitBreaker, InvalidBreakerConfig, Store.CircuitBreakerStore> =>
   Effect.gen(function*() {
     const store = yield* Store.CircuitBreakerStore
+    // Read once: the Clock in context when the breaker is made (TestClock in tests) times every call.
+    const clock = yield* Effect.clock
+    const now = Effect.sync(() => clock.unsafeCurrentTimeMillis())
     const trip = options.trip === undefined
       ? [consecutive()]
       : Array.isArray(options.trip)
@@ -297,6 +298,7 @@ export const make = (
     if (invalid.length > 0) return yield* new InvalidBreakerConfig({ detail: invalid.join("; ") })
 
     const config: Store.Config = { trip, probes }
+    const timed = trip.some((p) => p._tag !== "Consecutive" && (p._tag === "SlowCallRate" || p.window._tag === "Time"))
     const classify = options.classify ?? defaultClassify
     const capMillis = millisOf(options.maxOpenDuration ?? Duration.minutes(10))
     const leaseMillis = millisOf(options.halfOpen?.lease ?? Duration.minutes(1))
@@ -307,7 +309,7 @@ export const make = (
     const openDuration = options.openDuration ?? Duration.seconds(30)
     const baseOpenMillis: (opened: number) => Effect.Effect<number> = Schedule.isSchedule(openDuration)
       ? (opened) =>
-        Effect.flatMap(Effect.clockWith((clock) => clock.currentTimeMillis), (now) =>
+        Effect.flatMap(now, (now) =>
           Effect.map(
             Schedule.run(
               Schedule.delays(openDuration),
@@ -353,68 +355,109 @@ export const make = (
       )
     }
 
-    const settle = <A, E>(
+    /** Classifies how an admitted call ended and records it; yields the transition it caused, if any. */
+    const settle = (
       key: string,
       permit: Exclude<Store.Permit, { readonly _tag: "Rejected" }>,
-      exit: Exit.Exit<A, E>,
-      start: number,
-      clock: Clock.Clock
-    ): Effect.Effect<void> => {
-      const durationMillis = clock.unsafeCurrentTimeMillis() - start
+      cause: Cause.Cause<unknown> | undefined,
+      start: number
+    ): Effect.Effect<Store.Transition | undefined> => {
+      // A closed circuit's successes need the end time only for slow calls and time windows.
+      const at = cause === undefined && permit._tag === "Call" && !timed ? start : clock.unsafeCurrentTimeMillis()
       let tag: Store.Outcome["_tag"] = "Success"
       let error: unknown = undefined
-      if (Exit.isFailure(exit)) {
-        if (Cause.isInterruptedOnly(exit.cause)) {
+      if (cause !== undefined) {
+        if (Cause.isInterruptedOnly(cause)) {
           tag = "Ignored"
         } else {
-          const failure = Cause.failureOption(exit.cause)
+          const failure = Cause.failureOption(cause)
           if (failure._tag === "Some") {
             error = failure.value
             const verdict = classify(error)
             tag = verdict === "failure" ? "Failure" : verdict === "success" ? "Success" : "Ignored"
           } else {
-            tag = "Failure"
+            tag = "Failure" // a defect
           }
         }
       }
       metrics.call(key, tag)
-      const outcome: Store.Outcome = { _tag: tag, durationMillis }
-      const record = (openMillis: number) =>
-        Effect.flatMap(
-          store.record({ key, config, permit, outcome, openMillis, now: start + durationMillis }),
-          announce
+      const outcome: Store.Outcome = { _tag: tag, durationMillis: at - start }
+      return tag === "Failure"
+        ? Effect.flatMap(
+          openMillisFor(permit.opened, error),
+          (openMillis) => store.record({ key, config, permit, outcome, openMillis, now: at })
         )
-      return tag === "Failure" ? Effect.flatMap(openMillisFor(permit.opened, error), record) : record(0)
+        : store.record({ key, config, permit, outcome, openMillis: 0, now: at })
     }
 
+    // The handlers are returned by factories (not written inline as named arrows) so a
+    // call allocates two plain closures: dev transpilers that keep function names
+    // (tsx, esbuild keepNames) would otherwise rename fresh closures on every call.
+    const onSuccess =
+      (key: string, permit: Exclude<Store.Permit, { readonly _tag: "Rejected" }>, start: number) =>
+      <A>(a: A): Effect.Effect<A> =>
+        Effect.flatMap(
+          settle(key, permit, undefined, start),
+          (t) => t === undefined ? Effect.succeed(a) : Effect.as(announce(t), a)
+        )
+    const onFailure =
+      (key: string, permit: Exclude<Store.Permit, { readonly _tag: "Rejected" }>, start: number) =>
+      <E>(cause: Cause.Cause<E>): Effect.Effect<never, E> =>
+        Effect.flatMap(
+          settle(key, permit, cause, start),
+          (t) => t === undefined ? Effect.failCause(cause) : Effect.zipRight(announce(t), Effect.failCause(cause))
+        )
+
+    /** Runs an admitted call and records how it ended, passing its result through. */
+    const observe = <A, E, R>(
+      effect: Effect.Effect<A, E, R>,
+      key: string,
+      permit: Exclude<Store.Permit, { readonly _tag: "Rejected" }>,
+      start: number
+    ): Effect.Effect<A, E, R> =>
+      Effect.matchCauseEffect(effect, {
+        onSuccess: onSuccess(key, permit, start)<A>,
+        onFailure: onFailure(key, permit, start)<E>
+      })
+
+    // The hot path (a closed circuit) runs without an uninterruptible region: an
+    // interrupted call is ignored anyway, so skipping its record loses nothing. A
+    // probe must give its lease back on interruption, so it runs masked. (An
+    // interruption landing between the grant and the mask, or during a remote
+    // store's round trip, is what lease expiry is for.)
     const run = <A, E, R>(
       effect: Effect.Effect<A, E, R>,
       key: string,
       lease: number,
       rejected: (retryAfter: Duration.Duration) => ApiErrors.CircuitOpen
     ): Effect.Effect<A, E | ApiErrors.CircuitOpen, R> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.clockWith((clock) => {
-          const start = clock.unsafeCurrentTimeMillis()
-          return Effect.flatMap(
-            store.acquire({ key, config, now: start, leaseMillis: lease }),
-            ({ permit, transition }): Effect.Effect<A, E | ApiErrors.CircuitOpen, R> => {
-              if (permit._tag === "Rejected") {
+      Effect.suspend(() => {
+        const start = clock.unsafeCurrentTimeMillis()
+        return Effect.flatMap(
+          store.acquire({ key, config, now: start, leaseMillis: lease }),
+          ({ permit, transition }): Effect.Effect<A, E | ApiErrors.CircuitOpen, R> => {
+            switch (permit._tag) {
+              case "Call":
+                return transition === undefined
+                  ? observe(effect, key, permit, start)
+                  : Effect.zipRight(announce(transition), observe(effect, key, permit, start))
+              case "Probe":
+                return Effect.uninterruptibleMask((restore) =>
+                  // Inside the mask, the failure handler runs even when the probe is interrupted.
+                  Effect.zipRight(announce(transition), observe(restore(effect), key, permit, start))
+                )
+              case "Rejected": {
                 metrics.rejected(key)
                 const fail = Effect.fail(rejected(Duration.millis(permit.retryAfterMillis)))
                 return transition === undefined ? fail : Effect.zipRight(announce(transition), fail)
               }
-              const guarded = Effect.onExit(restore(effect), (exit) => settle(key, permit, exit, start, clock))
-              return transition === undefined ? guarded : Effect.zipRight(announce(transition), guarded)
             }
-          )
-        })
-      )
+          }
+        )
+      })
 
     const circuitOpen = (method: string, url: string, key: string) => (retryAfter: Duration.Duration) =>
       new ApiErrors.CircuitOpen({ method, url, key, retryAfter })
-
-    const now = Effect.clockWith((clock) => clock.currentTimeMillis)
 
     const breaker: CircuitBreaker = {
       ...Policy.make(

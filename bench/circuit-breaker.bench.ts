@@ -1,0 +1,155 @@
+/**
+ * Per-call overhead of a closed circuit breaker around a trivial call: apikit's
+ * breaker around an Effect, against opossum and cockatiel around an async
+ * function, each relative to its own bare call, in one run.
+ *
+ * Every task runs a batch of `batch` sequential calls, so per-call times are well
+ * above the timer's resolution. Effect calls are measured two ways: inside one
+ * fiber (how a breaker runs in an Effect program) and one `runPromise` per call
+ * (entering Effect from Promise code each time, as the async peers do).
+ *
+ * Inside one fiber, Effect's scheduler yields every 2048 operations. A bare
+ * `Effect.succeed` loop never reaches that, a guarded loop does, so the main
+ * in-fiber rows turn op-count yielding off for both, to compare the breaker and
+ * not the scheduler; one row shows the guarded loop with default yielding.
+ */
+import {
+  circuitBreaker,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  handleAll,
+  retry,
+  timeout,
+  TimeoutStrategy,
+  wrap
+} from "cockatiel"
+import { Effect, Schedule } from "effect"
+import Opossum from "opossum"
+import { Bench } from "tinybench"
+import { CircuitBreaker, CircuitBreakerStore } from "../packages/circuit-breaker/src/index.js"
+
+const batch = 1000
+
+interface Row {
+  readonly name: string
+  readonly baseline: string
+  readonly nsPerCall: number
+}
+
+export async function run(): Promise<string> {
+  const breaker = Effect.runSync(
+    CircuitBreaker.make({ key: "bench", trip: CircuitBreaker.consecutive(5) }).pipe(
+      Effect.provide(CircuitBreakerStore.layerMemory)
+    )
+  )
+  const trivial = Effect.succeed(1)
+  const guarded = breaker.guard(trivial)
+  // The same shape as cockatiel's wrap(retry, breaker, timeout), in Effect's own terms.
+  const pipeline = breaker.guard(Effect.timeout(trivial, "10 seconds")).pipe(
+    Effect.retry({ schedule: Schedule.exponential("100 millis"), times: 3 })
+  )
+
+  const loop = (effect: Effect.Effect<unknown, unknown>) =>
+    Effect.gen(function*() {
+      for (let i = 0; i < batch; i++) yield* effect
+    })
+  const inFiber = (effect: Effect.Effect<unknown, unknown>) => Effect.withMaxOpsBeforeYield(loop(effect), 1e9)
+  const bareLoop = inFiber(trivial)
+  const guardedLoop = inFiber(guarded)
+  const guardedYieldingLoop = loop(guarded)
+  const pipelineLoop = inFiber(pipeline)
+
+  const fn = async () => 1
+  const cockatielBreaker = circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) })
+  const cockatielPipeline = wrap(
+    retry(handleAll, { maxAttempts: 3, backoff: new ExponentialBackoff() }),
+    circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) }),
+    timeout(10_000, TimeoutStrategy.Cooperative)
+  )
+  const opossum = new Opossum(fn, { timeout: false, errorThresholdPercentage: 50, resetTimeout: 30_000 })
+  const opossumDefault = new Opossum(fn) // a 10 s timeout timer per call, as configured out of the box
+
+  const bench = new Bench({ time: 800, warmupTime: 200 })
+  bench
+    .add("effect: bare, in one fiber", () => Effect.runPromise(bareLoop))
+    .add("effect: breaker, in one fiber", () => Effect.runPromise(guardedLoop))
+    .add("effect: breaker, in one fiber, default yielding", () => Effect.runPromise(guardedYieldingLoop))
+    .add("effect: breaker + timeout + retry, in one fiber", () => Effect.runPromise(pipelineLoop))
+    .add("effect: bare, runPromise per call", async () => {
+      for (let i = 0; i < batch; i++) await Effect.runPromise(trivial)
+    })
+    .add("effect: breaker, runPromise per call", async () => {
+      for (let i = 0; i < batch; i++) await Effect.runPromise(guarded)
+    })
+    .add("async: bare", async () => {
+      for (let i = 0; i < batch; i++) await fn()
+    })
+    .add("cockatiel: consecutive breaker", async () => {
+      for (let i = 0; i < batch; i++) await cockatielBreaker.execute(fn)
+    })
+    .add("cockatiel: wrap(retry, breaker, timeout)", async () => {
+      for (let i = 0; i < batch; i++) await cockatielPipeline.execute(fn)
+    })
+    .add("opossum: breaker (timeout off)", async () => {
+      for (let i = 0; i < batch; i++) await opossum.fire()
+    })
+    .add("opossum: breaker (defaults, 10 s timeout)", async () => {
+      for (let i = 0; i < batch; i++) await opossumDefault.fire()
+    })
+  await bench.run()
+  opossum.shutdown()
+  opossumDefault.shutdown()
+
+  const ns = new Map<string, number>()
+  for (const task of bench.tasks) {
+    const result = task.result
+    if (result.state !== "completed") {
+      ns.set(task.name, NaN)
+      continue
+    }
+    ns.set(task.name, (result.latency.mean * 1e6) / batch)
+  }
+  const rows: Array<Row> = [
+    ["effect: bare, in one fiber", "effect: bare, in one fiber"],
+    ["effect: breaker, in one fiber", "effect: bare, in one fiber"],
+    ["effect: breaker, in one fiber, default yielding", "effect: bare, in one fiber"],
+    ["effect: breaker + timeout + retry, in one fiber", "effect: bare, in one fiber"],
+    ["effect: bare, runPromise per call", "effect: bare, runPromise per call"],
+    ["effect: breaker, runPromise per call", "effect: bare, runPromise per call"],
+    ["async: bare", "async: bare"],
+    ["cockatiel: consecutive breaker", "async: bare"],
+    ["cockatiel: wrap(retry, breaker, timeout)", "async: bare"],
+    ["opossum: breaker (timeout off)", "async: bare"],
+    ["opossum: breaker (defaults, 10 s timeout)", "async: bare"]
+  ].map(([name, baseline]) => ({ name: name!, baseline: baseline!, nsPerCall: ns.get(name!)! }))
+
+  const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : "n/a")
+  const lines = [
+    "## circuit-breaker: closed-breaker overhead per call",
+    "",
+    `Batches of ${batch} sequential calls of a trivial call (\`Effect.succeed(1)\` / \`async () => 1\`); ns per call (mean).`,
+    "`added` is the time over the row's own bare call; `ratio` is the row over its bare call.",
+    "",
+    "| call | ns/call | added ns | ratio vs its bare call |",
+    "| --- | ---: | ---: | ---: |"
+  ]
+  for (const row of rows) {
+    const base = ns.get(row.baseline)!
+    lines.push(
+      `| ${row.name} | ${fmt(row.nsPerCall)} | ${fmt(row.nsPerCall - base)} | ${(row.nsPerCall / base).toFixed(2)}× |`
+    )
+  }
+  const ours = ns.get("effect: breaker, in one fiber")! - ns.get("effect: bare, in one fiber")!
+  const oursPromise = ns.get("effect: breaker, runPromise per call")! - ns.get("effect: bare, runPromise per call")!
+  const theirs = ns.get("cockatiel: consecutive breaker")! - ns.get("async: bare")!
+  lines.push(
+    "",
+    `apikit's closed breaker adds ${fmt(ours)} ns per call inside a fiber (${
+      fmt(oursPromise)
+    } ns entering from a Promise each call); cockatiel's consecutive breaker adds ${fmt(theirs)} ns (${
+      (ours / theirs).toFixed(2)
+    }× cockatiel's added cost).`,
+    ""
+  )
+  return lines.join("\n")
+}

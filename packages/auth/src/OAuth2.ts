@@ -366,6 +366,9 @@ export const authorizationCode = (
   Effect.gen(function*() {
     const name = `oauth2:${options.clientId}`
     const clientAuth = yield* resolveClient(name, options)
+    if (!URL.canParse(options.authorizeUrl) || !URL.canParse(options.redirectUri)) {
+      return yield* misconfigured(name, "the authorize URL and the redirect URI must be absolute URLs")
+    }
     const store = yield* TokenStore
     const context = yield* Effect.context<HttpClient.HttpClient>()
     const timeout = timeoutOf(options)

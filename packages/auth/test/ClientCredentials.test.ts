@@ -380,6 +380,32 @@ describe("OAuth2.clientCredentials against the strict token endpoint (MockHttp)"
       MockHttp.get("https://api.test/*", MockHttp.json(200, { ok: true }))
     ])))
 
+  it.effect("two policies for the same credential share the cache and the single flight", () =>
+    Effect.gen(function*() {
+      const a = yield* apiWith()
+      const b = yield* apiWith()
+      const calls = yield* Effect.fork(
+        Effect.all(Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? a : b).get("/x")), { concurrency: "unbounded" })
+      )
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(calls)
+      expect(yield* tokenRequests).toBe(1)
+    }).pipe(env([
+      MockHttp.post(
+        tokenUrl,
+        MockHttp.delay("1 second", MockHttp.json(200, { access_token: "t", token_type: "Bearer", expires_in: 3600 }))
+      ),
+      MockHttp.get("https://api.test/*", MockHttp.json(200, { ok: true }))
+    ])))
+
+  it.effect("an oversized token response is refused without reading it all", () =>
+    Effect.gen(function*() {
+      const api = yield* apiWith()
+      const e = authError(yield* Effect.flip(api.get("/x")))
+      expect(e).toMatchObject({ reason: "InvalidTokenResponse", transient: false })
+      expect(e.description).toContain("over 262144 bytes")
+    }).pipe(env([MockHttp.post(tokenUrl, MockHttp.text(200, "x".repeat(300 * 1024)))])))
+
   it.effect("a failed refresh fails every waiter with the same error and does not poison the cache", () =>
     Effect.gen(function*() {
       const api = yield* apiWith()

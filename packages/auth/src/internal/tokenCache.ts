@@ -51,9 +51,21 @@ export const storeError = (key: string) => (e: TokenStoreError) =>
     transient: true
   })
 
+// Single-flight per store and key, not per policy: two policies built for the same credential
+// (two ApiClients of one integration) still make one token request at a time.
+const flights = new WeakMap<object, ReturnType<typeof SingleFlight.make<StoredToken, CredentialError>>>()
+const flightOf = (store: object) => {
+  let flight = flights.get(store)
+  if (flight === undefined) {
+    flight = SingleFlight.make<StoredToken, CredentialError>()
+    flights.set(store, flight)
+  }
+  return flight
+}
+
 export const make = (options: Options): TokenCache => {
   const { key, store } = options
-  const flight = SingleFlight.make<StoredToken, CredentialError>()
+  const flight = flightOf(store)
   const toAuth = storeError(key)
 
   const usable = (token: StoredToken, now: number) => {

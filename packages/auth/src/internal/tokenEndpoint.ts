@@ -7,6 +7,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
 import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
 import * as Jwt from "../Jwt.js"
 import { StoredToken } from "../TokenStore.js"
 
@@ -41,6 +42,34 @@ export const basicCredentials = (clientId: string, clientSecret: Redacted.Redact
 
 const utf8 = new TextDecoder()
 
+/** Token responses are a few hundred bytes; a huge one is a broken or hostile endpoint. */
+const maxBodyBytes = 256 * 1024
+
+/** The body as text, or `undefined` past {@link maxBodyBytes} (reading stops there). */
+const readBounded = <E>(stream: Stream.Stream<Uint8Array, E>) =>
+  Effect.map(
+    Stream.runFoldWhile(
+      stream,
+      { chunks: [] as Array<Uint8Array>, size: 0 },
+      (s) => s.size <= maxBodyBytes,
+      (s, chunk) => {
+        s.chunks.push(chunk)
+        s.size += chunk.length
+        return s
+      }
+    ),
+    (s) => {
+      if (s.size > maxBodyBytes) return undefined
+      const all = new Uint8Array(s.size)
+      let offset = 0
+      for (const chunk of s.chunks) {
+        all.set(chunk, offset)
+        offset += chunk.length
+      }
+      return utf8.decode(all)
+    }
+  )
+
 const str = (u: unknown): string | undefined => (typeof u === "string" && u.length > 0 ? u : undefined)
 
 // expires_in is a number per RFC 6749, but strings ("3600") are common (Azure AD v1, some gateways).
@@ -68,7 +97,8 @@ export const parse = (
     json = undefined
   }
   const o = typeof json === "object" && json !== null && !Array.isArray(json) ? json as Record<string, unknown> : {}
-  const error = str(o.error)
+  // The error code is the server's text too: bounded and masked like the description.
+  const error = masked(str(o.error), 100)
   const description = masked(str(o.error_description))
   if (status < 200 || status >= 300 || error !== undefined) {
     // 5xx, 429 and odd 2xx-with-error bodies are the endpoint's trouble, not the client's.
@@ -181,7 +211,7 @@ export const request = (request: TokenRequest): Effect.Effect<StoredToken, AuthE
       })
     const exchange = http.execute(outgoing).pipe(
       Effect.flatMap((response) =>
-        Effect.map(response.arrayBuffer, (buffer) => ({ status: response.status, body: utf8.decode(buffer) }))
+        Effect.map(readBounded(response.stream), (body) => ({ status: response.status, body }))
       ),
       Effect.mapError((e) =>
         unavailable(
@@ -196,6 +226,14 @@ export const request = (request: TokenRequest): Effect.Effect<StoredToken, AuthE
       })
     )
     const { body, status } = yield* exchange
+    if (body === undefined) {
+      return yield* fail(request, {
+        reason: "InvalidTokenResponse",
+        status,
+        description: `the token endpoint answered with a body over ${maxBodyBytes} bytes`,
+        transient: false
+      })
+    }
     return yield* parse(request, status, body, now)
   }).pipe(
     Effect.withSpan("apikit.auth.token", { kind: "client", attributes: { "apikit.auth.key": request.key } })

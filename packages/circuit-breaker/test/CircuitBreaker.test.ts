@@ -407,3 +407,63 @@ describe("configuration", () => {
       expect(s).toEqual({ state: "Closed", opened: 0, retryAfterMillis: undefined })
     }).pipe(withStore))
 })
+
+describe("shared circuits and events", () => {
+  it.effect("breakers of two app instances with equal options share one circuit's history", () =>
+    Effect.gen(function*() {
+      const options: CircuitBreaker.Options = { key: "shared", trip: CircuitBreaker.consecutive(4) }
+      const a = yield* CircuitBreaker.make(options)
+      const b = yield* CircuitBreaker.make({ ...options })
+      for (let i = 0; i < 2; i++) {
+        yield* calls(a, fail(serverError))
+        yield* calls(b, fail(serverError))
+      }
+      expect(yield* stateOf(a)).toBe("Open")
+      expect((yield* Effect.flip(b.guard(ok)))._tag).toBe("CircuitOpen")
+    }).pipe(withStore))
+
+  it.scoped("the event stream carries every transition with its reason, time and open duration", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make({
+        key: "k",
+        trip: CircuitBreaker.consecutive(1),
+        openDuration: Schedule.exponential("10 seconds")
+      })
+      const events = yield* Effect.fork(Stream.runCollect(Stream.take(yield* breaker.subscribe, 7)))
+      yield* calls(breaker, fail(serverError)) // Closed → Open (10 s)
+      yield* TestClock.adjust("10 seconds")
+      yield* calls(breaker, fail(timeout)) // Open → HalfOpen, HalfOpen → Open (20 s)
+      yield* TestClock.adjust("20 seconds")
+      yield* calls(breaker, ok) // Open → HalfOpen, HalfOpen → Closed
+      yield* breaker.isolate() // Closed → Isolated
+      yield* breaker.isolate() // already isolated: no event
+      yield* breaker.reset() // Isolated → Closed
+      yield* breaker.reset() // already closed: no event
+      const all = Array.from(yield* Fiber.join(events))
+      expect(all.map((t) => `${t.at / 1000}s ${t.from}→${t.to} ${t.reason}${t.openMillis ? ` ${t.openMillis}` : ""}`))
+        .toEqual([
+          "0s Closed→Open Tripped 10000",
+          "10s Open→HalfOpen OpenElapsed",
+          "10s HalfOpen→Open ProbeFailed 20000",
+          "30s Open→HalfOpen OpenElapsed",
+          "30s HalfOpen→Closed ProbesSucceeded",
+          "30s Closed→Isolated Isolated",
+          "30s Isolated→Closed Reset"
+        ])
+      expect(all.every((t) => t.key === "k")).toBe(true)
+      expect(all[2]!.detail).toBe("a probe failed")
+    }).pipe(withStore))
+
+  it.scoped("a slow probe reopens a circuit that has a slow-call policy", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make({
+        trip: [CircuitBreaker.consecutive(1), CircuitBreaker.slowCallRate({ threshold: 1, slowerThan: "1 second" })]
+      })
+      yield* calls(breaker, fail(serverError))
+      yield* TestClock.adjust("30 seconds")
+      const probe = yield* Effect.fork(breaker.guard(Effect.as(Effect.sleep("2 seconds"), "late")))
+      yield* TestClock.adjust("2 seconds")
+      expect(yield* Fiber.join(probe)).toBe("late")
+      expect(yield* stateOf(breaker)).toBe("Open")
+    }).pipe(withStore))
+})

@@ -111,10 +111,22 @@ interface Circuit {
   nextLease: number
   trackers: ReadonlyArray<Tracker>
   config: Store.Config | undefined
+  /** The closed state's answer, made once per generation (the hot path allocates nothing). */
+  admitted: Store.Acquired | undefined
 }
 
 const isSlowProbe = (config: Store.Config, outcome: Store.Outcome) =>
   config.trip.some((p) => p._tag === "SlowCallRate" && outcome.durationMillis > p.slowerThanMillis)
+
+const signatures = new WeakMap<Store.Config, string>()
+const signature = (config: Store.Config): string => {
+  let sig = signatures.get(config)
+  if (sig === undefined) {
+    sig = JSON.stringify(config.trip)
+    signatures.set(config, sig)
+  }
+  return sig
+}
 
 /** The in-process circuits: the state machine every store implements. */
 export const make = () => {
@@ -132,7 +144,8 @@ export const make = () => {
         leases: new Map(),
         nextLease: 0,
         trackers: [],
-        config: undefined
+        config: undefined,
+        admitted: undefined
       }
       circuits.set(key, c)
     }
@@ -152,6 +165,7 @@ export const make = () => {
     c.generation++
     c.successes = 0
     c.leases.clear()
+    c.admitted = undefined
     if (to === "Closed") {
       c.opened = 0
       c.trackers = c.config === undefined ? [] : c.config.trip.map(tracker)
@@ -178,14 +192,15 @@ export const make = () => {
   const acquire = (key: string, config: Store.Config, now: number, leaseMillis: number): Store.Acquired => {
     const c = get(key)
     if (c.config !== config) {
-      // First use (or a new breaker for the key): trackers follow the latest config.
+      // Breakers of several app instances share a key with equal configs: only a
+      // different trip policy starts the trackers over.
+      if (c.config === undefined || signature(c.config) !== signature(config)) c.trackers = config.trip.map(tracker)
       c.config = config
-      c.trackers = config.trip.map(tracker)
     }
     let transition: Store.Transition | undefined
     switch (c.state) {
       case "Closed":
-        return { permit: { _tag: "Call", generation: c.generation, opened: 0 }, transition }
+        return c.admitted ??= { permit: { _tag: "Call", generation: c.generation, opened: 0 }, transition: undefined }
       case "Isolated":
         return { permit: { _tag: "Rejected", state: "Isolated", retryAfterMillis: Infinity }, transition }
       case "Open":

@@ -46,7 +46,7 @@ export default tseslint.config(
   },
   {
     // Programs print to the terminal on purpose.
-    files: ["examples/**/*.ts", "packages/cli/src/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts"],
+    files: ["examples/**/*.ts", "packages/cli/src/**/*.ts", "bench/**/*.ts", "reliability/**/*.ts", "scripts/**/*.ts"],
     rules: { "no-console": "off" }
   }
 )

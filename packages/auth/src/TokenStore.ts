@@ -50,7 +50,7 @@ export const StoredTokenJson: Schema.Schema<StoredToken, string> = Schema.parseJ
  * @since 0.1.0
  */
 export class TokenStoreError extends Schema.TaggedError<TokenStoreError>()("TokenStoreError", {
-  operation: Schema.Literal("get", "set", "delete"),
+  operation: Schema.Literal("get", "set", "delete", "lock"),
   key: Schema.String,
   detail: Schema.String
 }) {
@@ -78,6 +78,12 @@ export class TokenStore extends Context.Tag("@apikit/auth/TokenStore")<TokenStor
   readonly get: (key: string) => Effect.Effect<Option.Option<StoredToken>, TokenStoreError>
   readonly set: (key: string, token: StoredToken, options?: SetOptions) => Effect.Effect<void, TokenStoreError>
   readonly delete: (key: string) => Effect.Effect<void, TokenStoreError>
+  /**
+   * Runs `effect` while holding `key`'s refresh lock, so app instances sharing
+   * the store renew a token one at a time and the others read the result.
+   * Optional: without it (the memory store) renewal is single-flight per process only.
+   */
+  readonly withLock?: <A, E, R>(key: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | TokenStoreError, R>
 }>() {
   /**
    * A process-local store; entries with a `ttl` disappear when it passes on the Effect `Clock`.

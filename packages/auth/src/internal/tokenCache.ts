@@ -75,10 +75,17 @@ export const make = (options: Options): TokenCache => {
 
   const load = Effect.mapError(store.get(key), toAuth)
 
+  // A shared store's lock makes the renewal single-flight across instances too: whoever waited
+  // re-reads inside it and finds the token the holder stored (with its rotated refresh token).
+  const locked = (work: Effect.Effect<StoredToken, CredentialError>): Effect.Effect<StoredToken, CredentialError> =>
+    store.withLock === undefined ?
+      work :
+      Effect.mapError(store.withLock(key, work), (e) => e._tag === "TokenStoreError" ? toAuth(e) : e)
+
   const refresh = (rejected: Option.Option<string>) =>
     flight(
       key,
-      Effect.gen(function*() {
+      locked(Effect.gen(function*() {
         // Re-read inside the flight: the previous flight (or another process sharing the store)
         // may have stored a token since this caller looked.
         const current = yield* load
@@ -93,7 +100,7 @@ export const make = (options: Options): TokenCache => {
           : undefined
         yield* Effect.mapError(store.set(key, next, ttl === undefined ? undefined : { ttl }), toAuth)
         return next
-      })
+      }))
     )
 
   const get = Effect.gen(function*() {

@@ -13,7 +13,9 @@ import type { AuthError, ReauthorizationRequired } from "@apikit/http/ApiError"
 import * as Policy from "@apikit/http/Policy"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Encoding from "effect/Encoding"
 import * as Redacted from "effect/Redacted"
 
@@ -155,11 +157,14 @@ const basicValue = (pair: Redacted.Redacted<string>) => Encoding.encodeBase64(Re
  * @since 0.1.0
  */
 export const secret = (name: string): Config.Config<Redacted.Redacted<string>> =>
-  Config.redacted(name).pipe(
-    Config.validate({
-      message: `${name} is empty; set it to the secret value`,
-      validation: (value) => Redacted.value(value).trim().length > 0
-    })
+  // Config.string, not Config.redacted: its errors name the variable ("Expected X to exist"),
+  // where Config.redacted's say only "<redacted>". Neither ever includes the value.
+  Config.string(name).pipe(
+    Config.mapOrFail((value) =>
+      value.trim().length > 0
+        ? Either.right(Redacted.make(value))
+        : Either.left(ConfigError.InvalidData([], `${name} is empty; set it to the secret value`))
+    )
   )
 
 /**
@@ -170,7 +175,15 @@ export const secret = (name: string): Config.Config<Redacted.Redacted<string>> =
  * import { Auth } from "@apikit/auth"
  * import { Effect } from "effect"
  *
- * const policy = Effect.runSync(Auth.apiKeyConfig({ header: "X-API-Key", variable: "ACME_API_KEY" }).pipe(Effect.orDie))
+ * import { ApiClient } from "@apikit/http"
+ *
+ * const acme = Effect.gen(function*() {
+ *   return yield* ApiClient.make({
+ *     baseUrl: "https://api.acme.test",
+ *     // ConfigError "ACME_API_KEY ..." when the variable is missing or empty
+ *     auth: yield* Auth.apiKeyConfig({ header: "X-API-Key", variable: "ACME_API_KEY" })
+ *   })
+ * })
  */
 export const apiKeyConfig = (
   options: { readonly header: string; readonly variable: string } | {

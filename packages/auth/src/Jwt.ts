@@ -154,7 +154,10 @@ export interface AssertionOptions {
   /** Add a random `jti` (default true). */
   readonly jti?: boolean | undefined
   /** Renew this long before `exp` (default: the larger of 60 s and 10% of the lifetime). */
-  readonly refreshMargin?: TokenCache.Margin | undefined
+  readonly refreshMargin?:
+    | Duration.DurationInput
+    | ((lifetime: Duration.Duration) => Duration.DurationInput)
+    | undefined
 }
 
 /**

@@ -30,6 +30,15 @@ import * as Pkce from "./Pkce.js"
 import { StoredToken, TokenStore } from "./TokenStore.js"
 
 /**
+ * How early a token is renewed before it expires: a duration, or a function of
+ * the token's lifetime. The default is the larger of 60 seconds and 10% of the
+ * lifetime.
+ *
+ * @since 0.1.0
+ */
+export type RefreshMargin = TokenCache.Margin
+
+/**
  * How the client authenticates to the token endpoint.
  *
  * @since 0.1.0
@@ -57,7 +66,7 @@ export interface ClientOptions {
   /** Bound on one token request (default 30 seconds). */
   readonly timeout?: Duration.DurationInput | undefined
   /** Renew this long before expiry (default: the larger of 60 s and 10% of the token's lifetime). */
-  readonly refreshMargin?: TokenCache.Margin | undefined
+  readonly refreshMargin?: RefreshMargin | undefined
 }
 
 const misconfigured = (key: string, description: string) =>
@@ -213,7 +222,7 @@ export interface JwtBearerOptions {
   readonly assertionLifetime?: Duration.DurationInput | undefined
   readonly key?: string | undefined
   readonly timeout?: Duration.DurationInput | undefined
-  readonly refreshMargin?: TokenCache.Margin | undefined
+  readonly refreshMargin?: RefreshMargin | undefined
 }
 
 /**

@@ -462,6 +462,8 @@ describe("OAuth2.clientCredentials against the strict token endpoint (MockHttp)"
       )
       expect(stamps[1]).toBe(stamps[0])
       expect(stamps[2]).not.toBe(stamps[1])
+      const renewals = (yield* Capture.Capture).logs.filter((l) => String(l.message) === "apikit auth: new token")
+      expect(renewals.map((l) => l.annotations["renewal"])).toEqual(["first", "after 401"])
       yield* assertNoSecrets()
     }).pipe(env(StrictServer.mockRoutes(server)))
   })

@@ -99,6 +99,13 @@ export const make = (options: Options): TokenCache => {
           ? Duration.millis(Math.max(1, next.expiresAt - now))
           : undefined
         yield* Effect.mapError(store.set(key, next, ttl === undefined ? undefined : { ttl }), toAuth)
+        yield* Effect.logDebug("apikit auth: new token").pipe(
+          Effect.annotateLogs({
+            key,
+            renewal: Option.isSome(rejected) ? "after 401" : Option.isSome(current) ? "expiring" : "first",
+            expiresInMs: next.expiresAt === undefined ? "unknown" : next.expiresAt - now
+          })
+        )
         return next
       }))
     )

@@ -355,10 +355,15 @@ export const make = (
       )
     }
 
+    type Admitted = Exclude<Store.Permit, { readonly _tag: "Rejected" }>
+    // Stores that answer synchronously (the memory store) save two effect steps per call.
+    const unsafeAcquire = store.unsafeAcquire
+    const unsafeRecord = store.unsafeRecord
+
     /** Classifies how an admitted call ended and records it; yields the transition it caused, if any. */
     const settle = (
       key: string,
-      permit: Exclude<Store.Permit, { readonly _tag: "Rejected" }>,
+      permit: Admitted,
       cause: Cause.Cause<unknown> | undefined,
       start: number
     ): Effect.Effect<Store.Transition | undefined> => {
@@ -382,39 +387,46 @@ export const make = (
       }
       metrics.call(key, tag)
       const outcome: Store.Outcome = { _tag: tag, durationMillis: at - start }
-      return tag === "Failure"
-        ? Effect.flatMap(
+      if (tag === "Failure") {
+        return Effect.flatMap(
           openMillisFor(permit.opened, error),
           (openMillis) => store.record({ key, config, permit, outcome, openMillis, now: at })
         )
-        : store.record({ key, config, permit, outcome, openMillis: 0, now: at })
+      }
+      const request = { key, config, permit, outcome, openMillis: 0, now: at }
+      return unsafeRecord === undefined ? store.record(request) : Effect.succeed(unsafeRecord(request))
     }
 
     // The handlers are returned by factories (not written inline as named arrows) so a
     // call allocates two plain closures: dev transpilers that keep function names
     // (tsx, esbuild keepNames) would otherwise rename fresh closures on every call.
-    const onSuccess =
-      (key: string, permit: Exclude<Store.Permit, { readonly _tag: "Rejected" }>, start: number) =>
-      <A>(a: A): Effect.Effect<A> =>
-        Effect.flatMap(
-          settle(key, permit, undefined, start),
-          (t) => t === undefined ? Effect.succeed(a) : Effect.as(announce(t), a)
-        )
+    const onSuccess = (key: string, permit: Admitted, start: number) => <A>(a: A): Effect.Effect<A> => {
+      if (unsafeRecord !== undefined && permit._tag === "Call" && !timed) {
+        metrics.call(key, "Success")
+        const t = unsafeRecord({
+          key,
+          config,
+          permit,
+          outcome: { _tag: "Success", durationMillis: 0 },
+          openMillis: 0,
+          now: start
+        })
+        return t === undefined ? Effect.succeed(a) : Effect.as(announce(t), a)
+      }
+      return Effect.flatMap(
+        settle(key, permit, undefined, start),
+        (t) => t === undefined ? Effect.succeed(a) : Effect.as(announce(t), a)
+      )
+    }
     const onFailure =
-      (key: string, permit: Exclude<Store.Permit, { readonly _tag: "Rejected" }>, start: number) =>
-      <E>(cause: Cause.Cause<E>): Effect.Effect<never, E> =>
+      (key: string, permit: Admitted, start: number) => <E>(cause: Cause.Cause<E>): Effect.Effect<never, E> =>
         Effect.flatMap(
           settle(key, permit, cause, start),
           (t) => t === undefined ? Effect.failCause(cause) : Effect.zipRight(announce(t), Effect.failCause(cause))
         )
 
     /** Runs an admitted call and records how it ended, passing its result through. */
-    const observe = <A, E, R>(
-      effect: Effect.Effect<A, E, R>,
-      key: string,
-      permit: Exclude<Store.Permit, { readonly _tag: "Rejected" }>,
-      start: number
-    ): Effect.Effect<A, E, R> =>
+    const observe = <A, E, R>(effect: Effect.Effect<A, E, R>, key: string, permit: Admitted, start: number) =>
       Effect.matchCauseEffect(effect, {
         onSuccess: onSuccess(key, permit, start)<A>,
         onFailure: onFailure(key, permit, start)<E>
@@ -425,6 +437,31 @@ export const make = (
     // probe must give its lease back on interruption, so it runs masked. (An
     // interruption landing between the grant and the mask, or during a remote
     // store's round trip, is what lease expiry is for.)
+    const admit = <A, E, R>(
+      { permit, transition }: Store.Acquired,
+      effect: Effect.Effect<A, E, R>,
+      key: string,
+      start: number,
+      rejected: (retryAfter: Duration.Duration) => ApiErrors.CircuitOpen
+    ): Effect.Effect<A, E | ApiErrors.CircuitOpen, R> => {
+      switch (permit._tag) {
+        case "Call":
+          return transition === undefined
+            ? observe(effect, key, permit, start)
+            : Effect.zipRight(announce(transition), observe(effect, key, permit, start))
+        case "Probe":
+          return Effect.uninterruptibleMask((restore) =>
+            // Inside the mask, the failure handler runs even when the probe is interrupted.
+            Effect.zipRight(announce(transition), observe(restore(effect), key, permit, start))
+          )
+        case "Rejected": {
+          metrics.rejected(key)
+          const fail = Effect.fail(rejected(Duration.millis(permit.retryAfterMillis)))
+          return transition === undefined ? fail : Effect.zipRight(announce(transition), fail)
+        }
+      }
+    }
+
     const run = <A, E, R>(
       effect: Effect.Effect<A, E, R>,
       key: string,
@@ -433,27 +470,10 @@ export const make = (
     ): Effect.Effect<A, E | ApiErrors.CircuitOpen, R> =>
       Effect.suspend(() => {
         const start = clock.unsafeCurrentTimeMillis()
-        return Effect.flatMap(
-          store.acquire({ key, config, now: start, leaseMillis: lease }),
-          ({ permit, transition }): Effect.Effect<A, E | ApiErrors.CircuitOpen, R> => {
-            switch (permit._tag) {
-              case "Call":
-                return transition === undefined
-                  ? observe(effect, key, permit, start)
-                  : Effect.zipRight(announce(transition), observe(effect, key, permit, start))
-              case "Probe":
-                return Effect.uninterruptibleMask((restore) =>
-                  // Inside the mask, the failure handler runs even when the probe is interrupted.
-                  Effect.zipRight(announce(transition), observe(restore(effect), key, permit, start))
-                )
-              case "Rejected": {
-                metrics.rejected(key)
-                const fail = Effect.fail(rejected(Duration.millis(permit.retryAfterMillis)))
-                return transition === undefined ? fail : Effect.zipRight(announce(transition), fail)
-              }
-            }
-          }
-        )
+        const request = { key, config, now: start, leaseMillis: lease }
+        return unsafeAcquire === undefined
+          ? Effect.flatMap(store.acquire(request), (acquired) => admit(acquired, effect, key, start, rejected))
+          : admit(unsafeAcquire(request), effect, key, start, rejected)
       })
 
     const circuitOpen = (method: string, url: string, key: string) => (retryAfter: Duration.Duration) =>

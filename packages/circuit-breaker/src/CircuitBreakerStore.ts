@@ -140,28 +140,49 @@ export interface Snapshot {
 }
 
 /**
+ * What `acquire` is asked.
+ *
+ * @since 0.1.0
+ */
+export interface AcquireRequest {
+  readonly key: string
+  readonly config: Config
+  readonly now: number
+  /** How long a probe lease lasts if its holder never reports. */
+  readonly leaseMillis: number
+}
+
+/**
+ * What `record` is told; `openMillis` is how long to open for if this outcome trips the circuit.
+ *
+ * @since 0.1.0
+ */
+export interface RecordRequest {
+  readonly key: string
+  readonly config: Config
+  readonly permit: Exclude<Permit, { readonly _tag: "Rejected" }>
+  readonly outcome: Outcome
+  readonly openMillis: number
+  readonly now: number
+}
+
+/**
  * The store operations. Each runs atomically per key.
  *
  * @since 0.1.0
  */
 export interface Store {
   /** Admits, probes or rejects a call; moves an open circuit whose time is up to half-open. */
-  readonly acquire: (request: {
-    readonly key: string
-    readonly config: Config
-    readonly now: number
-    /** How long a probe lease lasts if its holder never reports. */
-    readonly leaseMillis: number
-  }) => Effect.Effect<Acquired>
-  /** Records an admitted call's outcome; `openMillis` is how long to open for if it trips the circuit. */
-  readonly record: (request: {
-    readonly key: string
-    readonly config: Config
-    readonly permit: Exclude<Permit, { readonly _tag: "Rejected" }>
-    readonly outcome: Outcome
-    readonly openMillis: number
-    readonly now: number
-  }) => Effect.Effect<Transition | undefined>
+  readonly acquire: (request: AcquireRequest) => Effect.Effect<Acquired>
+  /** Records an admitted call's outcome. */
+  readonly record: (request: RecordRequest) => Effect.Effect<Transition | undefined>
+  /**
+   * Optional synchronous `acquire`, for stores that never wait (the memory store):
+   * the breaker then skips two effect steps per call. A remote store leaves it out.
+   */
+  readonly unsafeAcquire?: ((request: AcquireRequest) => Acquired) | undefined
+  /** Optional synchronous `record`, with `unsafeAcquire`. */
+  readonly unsafeRecord?: ((request: RecordRequest) => Transition | undefined) | undefined
   /** Forces the circuit open until `reset`. */
   readonly isolate: (request: { readonly key: string; readonly now: number }) => Effect.Effect<Transition | undefined>
   /** Closes the circuit and forgets its history. */
@@ -194,9 +215,13 @@ export class CircuitBreakerStore extends Context.Tag("@apikit/circuit-breaker/Ci
  */
 export const makeMemory = (): Store => {
   const circuits = memory.make()
+  const unsafeAcquire = (r: AcquireRequest) => circuits.acquire(r.key, r.config, r.now, r.leaseMillis)
+  const unsafeRecord = (r: RecordRequest) => circuits.record(r.key, r.config, r.permit, r.outcome, r.openMillis, r.now)
   return {
-    acquire: (r) => Effect.sync(() => circuits.acquire(r.key, r.config, r.now, r.leaseMillis)),
-    record: (r) => Effect.sync(() => circuits.record(r.key, r.config, r.permit, r.outcome, r.openMillis, r.now)),
+    acquire: (r) => Effect.sync(() => unsafeAcquire(r)),
+    record: (r) => Effect.sync(() => unsafeRecord(r)),
+    unsafeAcquire,
+    unsafeRecord,
     isolate: (r) => Effect.sync(() => circuits.isolate(r.key, r.now)),
     reset: (r) => Effect.sync(() => circuits.reset(r.key, r.now)),
     snapshot: (r) => Effect.sync(() => circuits.snapshot(r.key, r.now))

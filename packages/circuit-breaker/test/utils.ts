@@ -1,6 +1,6 @@
 import { CircuitBreakerStore } from "@apikit/circuit-breaker"
 import { ApiError } from "@apikit/http"
-import { Duration, Effect } from "effect"
+import { Duration, Effect, Layer } from "effect"
 
 const where = { method: "GET", url: "https://api.example.com/v1/things" }
 
@@ -17,3 +17,18 @@ export const fail = (e: unknown) => Effect.fail(e)
 
 /** Provides a fresh memory store. */
 export const withStore = Effect.provide(CircuitBreakerStore.layerMemory)
+
+/**
+ * The memory store without its synchronous fast path: answers only through
+ * effects, as a remote (Redis) store does.
+ */
+export const layerEffectOnly = Layer.sync(CircuitBreakerStore.CircuitBreakerStore, () => {
+  const { acquire, isolate, record, reset, snapshot } = CircuitBreakerStore.makeMemory()
+  return { acquire, record, isolate, reset, snapshot }
+})
+
+/** Both kinds of store, to run the same scenarios over each. */
+export const stores: ReadonlyArray<readonly [string, Layer.Layer<CircuitBreakerStore.CircuitBreakerStore>]> = [
+  ["memory store", CircuitBreakerStore.layerMemory],
+  ["effect-only store", layerEffectOnly]
+]

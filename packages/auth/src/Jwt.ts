@@ -2,7 +2,8 @@
  * Signed JWT credentials with `jose`: keys from PEM (PKCS#8, or the PKCS#1
  * `BEGIN RSA PRIVATE KEY` files GitHub hands out) or JWK, assertions signed
  * with RS/PS/ES/EdDSA/HS algorithms, and the GitHub App credential (a
- * short-lived JWT, cached until shortly before it expires).
+ * short-lived JWT, cached until shortly before it expires) and its
+ * installation tokens.
  *
  * The RFC 7523 JWT-bearer grant, which exchanges such an assertion for an
  * access token, is `OAuth2.jwtBearer`.
@@ -11,36 +12,26 @@
  */
 import { AuthError } from "@apikit/http/ApiError"
 import type * as Policy from "@apikit/http/Policy"
+import * as Redaction from "@apikit/http/Redaction"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import * as Jose from "jose"
+import type * as Jose from "jose"
 import * as Auth from "./Auth.js"
-import * as SecureRandom from "./internal/secureRandom.js"
+import * as Signing from "./internal/signing.js"
 import * as TokenCache from "./internal/tokenCache.js"
-import { makeMemory, StoredToken } from "./TokenStore.js"
+import * as TokenEndpoint from "./internal/tokenEndpoint.js"
+import { makeMemory, StoredToken, TokenStore } from "./TokenStore.js"
 
 /**
  * A JWS algorithm `jose` can sign with.
  *
  * @since 0.1.0
  */
-export type Algorithm =
-  | "RS256"
-  | "RS384"
-  | "RS512"
-  | "PS256"
-  | "PS384"
-  | "PS512"
-  | "ES256"
-  | "ES384"
-  | "ES512"
-  | "EdDSA"
-  | "Ed25519"
-  | "HS256"
-  | "HS384"
-  | "HS512"
+export type Algorithm = Signing.Algorithm
 
 /**
  * A private signing key: a PEM (PKCS#8 `BEGIN PRIVATE KEY`, or `BEGIN RSA /
@@ -48,46 +39,7 @@ export type Algorithm =
  *
  * @since 0.1.0
  */
-export interface SigningKey {
-  readonly algorithm: Algorithm
-  readonly key: Redacted.Redacted<string>
-  /** The `kid` header; defaults to the JWK's `kid` when the key is a JWK. */
-  readonly keyId?: string | undefined
-}
-
-interface Imported {
-  readonly key: Jose.CryptoKey | Jose.KeyObject | Uint8Array
-  readonly keyId: string | undefined
-}
-
-const imported = new WeakMap<SigningKey, Promise<Imported>>()
-
-const importKey = async (signing: SigningKey): Promise<Imported> => {
-  const text = Redacted.value(signing.key).trim()
-  if (signing.algorithm.startsWith("HS")) {
-    return { key: new TextEncoder().encode(text), keyId: signing.keyId }
-  }
-  if (text.startsWith("{")) {
-    const jwk = JSON.parse(text) as Jose.JWK
-    const key = await Jose.importJWK(jwk, signing.algorithm)
-    return { key, keyId: signing.keyId ?? jwk.kid }
-  }
-  if (text.includes("-----BEGIN PRIVATE KEY-----")) {
-    return { key: await Jose.importPKCS8(text, signing.algorithm), keyId: signing.keyId }
-  }
-  if (/-----BEGIN (RSA|EC) PRIVATE KEY-----/.test(text)) {
-    // PKCS#1 / SEC1 PEMs are outside Web Crypto; Node's KeyObject reads them and jose signs with it.
-    const { createPrivateKey } = await import("node:crypto")
-    return { key: createPrivateKey(text), keyId: signing.keyId }
-  }
-  return Promise.reject(new Error("the key is neither a PEM private key nor a JSON JWK"))
-}
-
-const describe = (cause: unknown): string => {
-  const text = cause instanceof Error ? cause.message : String(cause)
-  // jose's messages describe the key's shape, never its material; keep them short anyway.
-  return text.length > 200 ? text.slice(0, 200) + "…" : text
-}
+export type SigningKey = Signing.SigningKey
 
 /**
  * Signs `claims` with `key`. Failures (unreadable key, algorithm mismatch) are
@@ -95,46 +47,19 @@ const describe = (cause: unknown): string => {
  *
  * @since 0.1.0
  */
-export const sign = (
+export const sign: (
   owner: string,
   signing: SigningKey,
   claims: Jose.JWTPayload,
-  header: Readonly<Record<string, string>> = {}
-): Effect.Effect<Redacted.Redacted<string>, AuthError> =>
-  Effect.tryPromise({
-    try: async () => {
-      let pending = imported.get(signing)
-      if (pending === undefined) {
-        pending = importKey(signing)
-        imported.set(signing, pending)
-        pending.catch(() => imported.delete(signing))
-      }
-      const { key, keyId } = await pending
-      const jwt = await new Jose.SignJWT(claims)
-        .setProtectedHeader({
-          alg: signing.algorithm,
-          typ: "JWT",
-          ...(keyId === undefined ? {} : { kid: keyId }),
-          ...header
-        })
-        .sign(key)
-      return Redacted.make(jwt)
-    },
-    catch: (cause) =>
-      new AuthError({
-        reason: "SigningFailed",
-        key: owner,
-        description: `could not sign a JWT with the ${signing.algorithm} key: ${describe(cause)}`,
-        transient: false
-      })
-  })
+  header?: Readonly<Record<string, string>>
+) => Effect.Effect<Redacted.Redacted<string>, AuthError> = Signing.sign
 
 /**
  * A fresh JWT id: 128 random bits from the platform CSPRNG.
  *
  * @since 0.1.0
  */
-export const jti: Effect.Effect<string> = SecureRandom.token(16)
+export const jti: Effect.Effect<string> = Signing.jti
 
 /**
  * Options of {@link assertion}.
@@ -258,4 +183,144 @@ export const signingKeyFromJwk = (
     key: json,
     ...(typeof record.kid === "string" ? { keyId: record.kid } : {})
   })
+}
+
+/**
+ * Options of {@link githubAppInstallation}.
+ *
+ * @since 0.1.0
+ */
+export interface GitHubAppInstallationOptions {
+  readonly appId: string | number
+  readonly privateKey: Redacted.Redacted<string>
+  readonly installationId: string | number
+  /** The API root (default `https://api.github.com`; GitHub Enterprise: `https://HOST/api/v3`). */
+  readonly baseUrl?: string | undefined
+  /** Narrow the token: `{ contents: "read" }`, repository names. */
+  readonly permissions?: Readonly<Record<string, string>> | undefined
+  readonly repositories?: ReadonlyArray<string> | undefined
+  /** Bound on one token request (default 30 seconds). */
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * A GitHub App installation token (what `@octokit/auth-app` gives for
+ * `type: "installation"`): the app's JWT is exchanged at
+ * `POST /app/installations/{id}/access_tokens` for a one-hour token, which is
+ * cached in the {@link TokenStore} and renewed like OAuth tokens (refresh-ahead,
+ * single flight, one renewal and replay on 401).
+ *
+ * @since 0.1.0
+ * @example
+ * import { Auth, Jwt } from "@apikit/auth"
+ * import { ApiClient } from "@apikit/http"
+ * import { Effect } from "effect"
+ *
+ * const repos = Effect.gen(function*() {
+ *   const api = yield* ApiClient.make({
+ *     baseUrl: "https://api.github.com",
+ *     auth: yield* Jwt.githubAppInstallation({
+ *       appId: 12345,
+ *       installationId: 678,
+ *       privateKey: yield* Auth.secret("GITHUB_APP_PRIVATE_KEY")
+ *     })
+ *   })
+ *   return yield* api.get("/installation/repositories")
+ * })
+ */
+export const githubAppInstallation = (
+  options: GitHubAppInstallationOptions
+): Effect.Effect<Policy.AuthPolicy, AuthError, HttpClient.HttpClient | TokenStore> =>
+  Effect.gen(function*() {
+    const key = `github-installation:${options.appId}:${options.installationId}`
+    const base = (options.baseUrl ?? "https://api.github.com").replace(/\/+$/, "")
+    const url = `${base}/app/installations/${encodeURIComponent(String(options.installationId))}/access_tokens`
+    if (!URL.canParse(url)) {
+      return yield* new AuthError({
+        reason: "Misconfigured",
+        key,
+        description: "the GitHub base URL is not an absolute URL",
+        transient: false
+      })
+    }
+    const signingKey: SigningKey = { algorithm: "RS256", key: options.privateKey }
+    const store = yield* TokenStore
+    const context = yield* Effect.context<HttpClient.HttpClient>()
+    const timeout = Duration.decode(options.timeout ?? "30 seconds")
+    const body = {
+      ...(options.permissions === undefined ? {} : { permissions: options.permissions }),
+      ...(options.repositories === undefined ? {} : { repositories: options.repositories })
+    }
+    const fetch = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const iat = Math.floor(now / 1000) - 60
+      const appJwt = yield* sign(key, signingKey, { iss: String(options.appId), iat, exp: iat + 600 })
+      const outgoing = HttpClientRequest.post(url).pipe(
+        HttpClientRequest.setHeaders({
+          accept: "application/vnd.github+json",
+          "x-github-api-version": "2022-11-28",
+          authorization: `Bearer ${Redacted.value(appJwt)}`
+        }),
+        HttpClientRequest.bodyUnsafeJson(body)
+      )
+      const { body: text, status } = yield* TokenEndpoint.send({ key, timeout, retryable: true }, outgoing)
+      return yield* installationToken(key, status, text, now)
+    }).pipe(
+      Effect.provide(context),
+      Effect.withSpan("apikit.auth.token", { kind: "client", attributes: { "apikit.auth.key": key } })
+    )
+    const cache = TokenCache.make({
+      key,
+      store,
+      margin: TokenCache.defaultMargin,
+      expireEntry: true,
+      fetch: () => fetch
+    })
+    return Auth.fromCredential(`github.installation(${options.installationId})`, {
+      key,
+      get: Effect.map(cache.get, (t) => t.accessToken),
+      renew: (rejected) => Effect.map(cache.renew(rejected), (t) => t.accessToken)
+    })
+  })
+
+const installationToken = (key: string, status: number, text: string, now: number) => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    json = undefined
+  }
+  const o = typeof json === "object" && json !== null ? json as Record<string, unknown> : {}
+  if (status < 200 || status >= 300) {
+    const unavailable = status >= 500 || status === 429
+    const message = typeof o.message === "string" ? Redaction.excerpt(o.message, 300) : undefined
+    return Effect.fail(
+      new AuthError({
+        reason: unavailable ? "TokenEndpointUnavailable" : "TokenEndpointRejected",
+        key,
+        status,
+        description: message ?? (status === 401
+          ? "GitHub refused the app JWT: check the app id and private key"
+          : status === 404
+          ? "no such installation for this app"
+          : "GitHub refused the installation token request"),
+        transient: unavailable
+      })
+    )
+  }
+  const expiresAt = typeof o.expires_at === "string" ? Date.parse(o.expires_at) : NaN
+  if (typeof o.token !== "string" || o.token.length === 0 || !Number.isFinite(expiresAt)) {
+    return Effect.fail(
+      new AuthError({
+        reason: "InvalidTokenResponse",
+        key,
+        status,
+        description: "GitHub's answer has no token or no valid expires_at",
+        transient: false
+      })
+    )
+  }
+  return Effect.succeed(
+    new StoredToken({ accessToken: Redacted.make(o.token), tokenType: "Bearer", obtainedAt: now, expiresAt })
+  )
 }

@@ -68,6 +68,75 @@ describe("Jwt.githubApp", () => {
     ])))
 })
 
+describe("Jwt.githubAppInstallation", () => {
+  const tokensUrl = "https://api.github.test/app/installations/678/access_tokens"
+  const installation = Jwt.githubAppInstallation({
+    appId: 12345,
+    installationId: 678,
+    privateKey: Redacted.make(pkcs1),
+    baseUrl: "https://api.github.test/",
+    permissions: { contents: "read" }
+  })
+
+  it.effect("exchanges the app JWT for an installation token, cached until shortly before expires_at", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(Date.parse("2026-01-01T00:00:00Z"))
+      const api = yield* ApiClient.make({ baseUrl: "https://api.github.test", auth: yield* installation })
+      yield* api.get("/installation/repositories")
+      yield* TestClock.adjust("53 minutes") // one hour token, margin 6 minutes
+      yield* api.get("/installation/repositories")
+      yield* TestClock.adjust("2 minutes")
+      yield* api.get("/installation/repositories")
+      const sent = yield* MockHttp.requests
+      const exchanges = sent.filter((r) => r.route === tokensUrl)
+      expect(exchanges).toHaveLength(2)
+      expect(exchanges[0]!.json).toEqual({ permissions: { contents: "read" } })
+      expect(exchanges[0]!.headers["accept"]).toBe("application/vnd.github+json")
+      const jwt = exchanges[0]!.headers["authorization"]!.slice(7)
+      const { payload } = yield* Effect.promise(() =>
+        Jose.jwtVerify(jwt, rsa.publicKey, { currentDate: new Date(Date.parse("2026-01-01T00:00:00Z")) })
+      )
+      expect(payload).toEqual({ iss: "12345", iat: 1767225600 - 60, exp: 1767225600 + 540 })
+      const calls = sent.filter((r) => r.route !== tokensUrl).map((r) => r.headers["authorization"])
+      expect(calls).toEqual(["Bearer ghs_1", "Bearer ghs_1", "Bearer ghs_2"])
+      const capture = yield* Capture.Capture
+      expect(capture.dump()).not.toContain("ghs_")
+    }).pipe(env([
+      MockHttp.post(
+        tokensUrl,
+        MockHttp.sequence(
+          MockHttp.json(201, { token: "ghs_1", expires_at: "2026-01-01T01:00:00Z" }),
+          MockHttp.json(201, { token: "ghs_2", expires_at: "2026-01-01T01:55:00Z" })
+        )
+      ),
+      MockHttp.get("https://api.github.test/*", MockHttp.json(200, { repositories: [] }))
+    ])))
+
+  it.effect("maps GitHub's refusals: 404 rejected with its message, 5xx transient, garbage invalid", () =>
+    Effect.gen(function*() {
+      for (
+        const [expected, fields] of [
+          ["TokenEndpointRejected", { status: 404, description: "Not Found", transient: false }],
+          ["TokenEndpointUnavailable", { status: 502, transient: true }],
+          ["InvalidTokenResponse", { status: 201, transient: false }]
+        ] as const
+      ) {
+        const api = yield* ApiClient.make({ baseUrl: "https://api.github.test", auth: yield* installation })
+        const e = yield* Effect.flip(api.get("/installation/repositories"))
+        expect(e).toMatchObject({ _tag: "AuthError", reason: expected, ...fields })
+      }
+    }).pipe(env([
+      MockHttp.post(
+        tokensUrl,
+        MockHttp.sequence(
+          MockHttp.json(404, { message: "Not Found" }),
+          MockHttp.status(502),
+          MockHttp.json(201, { token: "ghs_x", expires_at: "tomorrow" })
+        )
+      )
+    ])))
+})
+
 describe("Jwt.assertion", () => {
   it.effect("signs EdDSA with a JWK (kid from the JWK) and HS256 with a shared secret", () =>
     Effect.gen(function*() {

@@ -8,8 +8,8 @@ import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import * as Jwt from "../Jwt.js"
 import { StoredToken } from "../TokenStore.js"
+import * as Jwt from "./signing.js"
 
 /** How the client authenticates to the token endpoint (RFC 6749 §2.3, RFC 7523 §2.2). */
 export type ClientAuth =
@@ -176,14 +176,54 @@ const clientAuthParams = (
 }
 
 /**
+ * Sends a request to a token-issuing endpoint and reads at most
+ * {@link maxBodyBytes} of the answer. Transport failures and timeouts are
+ * `TokenEndpointUnavailable`, transient when the request may be retried.
+ */
+export const send = (
+  request: { readonly key: string; readonly timeout: Duration.Duration; readonly retryable: boolean },
+  outgoing: HttpClientRequest.HttpClientRequest
+): Effect.Effect<{ readonly status: number; readonly body: string }, AuthError, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    // The platform's own span would duplicate ours; ours is the one that is known to hold no secret.
+    const http = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
+    const unavailable = (description: string) =>
+      new AuthError({ reason: "TokenEndpointUnavailable", key: request.key, description, transient: request.retryable })
+    const { body, status } = yield* http.execute(outgoing).pipe(
+      Effect.flatMap((response) =>
+        Effect.map(readBounded(response.stream), (body) => ({ status: response.status, body }))
+      ),
+      Effect.mapError((e) =>
+        unavailable(
+          e._tag === "RequestError"
+            ? `the token endpoint could not be reached (${e.reason})`
+            : `the token endpoint's response could not be read (${e.reason})`
+        )
+      ),
+      Effect.timeoutFail({
+        duration: request.timeout,
+        onTimeout: () => unavailable(`the token endpoint did not answer within ${Duration.format(request.timeout)}`)
+      })
+    )
+    if (body === undefined) {
+      return yield* new AuthError({
+        reason: "InvalidTokenResponse",
+        key: request.key,
+        status,
+        description: `the token endpoint answered with a body over ${maxBodyBytes} bytes`,
+        transient: false
+      })
+    }
+    return { status, body }
+  })
+
+/**
  * Sends one token request through the platform HttpClient (not an ApiClient,
  * whose auth slot would call back in here) and parses the answer. Never
  * retries by itself: transient failures are marked so the caller's retry policy can.
  */
 export const request = (request: TokenRequest): Effect.Effect<StoredToken, AuthError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    // The platform's own span would duplicate ours; ours is the one that is known to hold no secret.
-    const http = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
     const now = yield* Clock.currentTimeMillis
     const auth = request.clientAuth === undefined ?
       { params: {} } :
@@ -202,38 +242,7 @@ export const request = (request: TokenRequest): Effect.Effect<StoredToken, AuthE
     )
     if (auth.header !== undefined) outgoing = HttpClientRequest.setHeader(outgoing, "authorization", auth.header)
 
-    const unavailable = (description: string) =>
-      new AuthError({
-        reason: "TokenEndpointUnavailable",
-        key: request.key,
-        description,
-        transient: request.retryable
-      })
-    const exchange = http.execute(outgoing).pipe(
-      Effect.flatMap((response) =>
-        Effect.map(readBounded(response.stream), (body) => ({ status: response.status, body }))
-      ),
-      Effect.mapError((e) =>
-        unavailable(
-          e._tag === "RequestError"
-            ? `the token endpoint could not be reached (${e.reason})`
-            : `the token endpoint's response could not be read (${e.reason})`
-        )
-      ),
-      Effect.timeoutFail({
-        duration: request.timeout,
-        onTimeout: () => unavailable(`the token endpoint did not answer within ${Duration.format(request.timeout)}`)
-      })
-    )
-    const { body, status } = yield* exchange
-    if (body === undefined) {
-      return yield* fail(request, {
-        reason: "InvalidTokenResponse",
-        status,
-        description: `the token endpoint answered with a body over ${maxBodyBytes} bytes`,
-        transient: false
-      })
-    }
+    const { body, status } = yield* send(request, outgoing)
     return yield* parse(request, status, body, now)
   }).pipe(
     Effect.withSpan("apikit.auth.token", { kind: "client", attributes: { "apikit.auth.key": request.key } })

@@ -289,6 +289,34 @@ describe("OAuth2.authorizationCode", () => {
     }).pipe(env(StrictServer.mockRoutes(server)))
   })
 
+  it.effect("a 401 whose refresh fails transiently keeps the refresh token for the next try", () =>
+    Effect.gen(function*() {
+      const client = yield* flow()
+      const { pending } = yield* client.authorize()
+      yield* client.callback({ connection: "u", pending, response: { code: "c", state: pending.state } })
+      const api = yield* ApiClient.make({ baseUrl: "https://api.test", auth: client.policy("u") })
+      const e = yield* Effect.flip(api.get("/me"))
+      expect(e).toMatchObject({ _tag: "AuthError", reason: "TokenEndpointUnavailable" })
+      expect(yield* api.get("/me")).toEqual({ ok: true })
+      const refreshes = (yield* MockHttp.requests).filter((r) => r.route === tokenUrl).slice(1).map((r) =>
+        new URLSearchParams(r.text).get("refresh_token")
+      )
+      expect(refreshes).toEqual(["r1", "r1"])
+    }).pipe(env([
+      MockHttp.post(
+        tokenUrl,
+        MockHttp.sequence(
+          MockHttp.json(200, { access_token: "a1", token_type: "Bearer", expires_in: 3600, refresh_token: "r1" }),
+          MockHttp.status(503),
+          MockHttp.json(200, { access_token: "a2", token_type: "Bearer", expires_in: 3600 })
+        )
+      ),
+      MockHttp.get(
+        "https://api.test/*",
+        (req) => req.headers["authorization"] === "Bearer a2" ? MockHttp.json(200, { ok: true }) : MockHttp.status(401)
+      )
+    ])))
+
   it.effect("invalid_grant on refresh is ReauthorizationRequired and forgets the tokens", () => {
     const server = strict({ expiresIn: 600 })
     return Effect.gen(function*() {

@@ -468,6 +468,32 @@ describe("OAuth2.clientCredentials against the strict token endpoint (MockHttp)"
     }).pipe(env(StrictServer.mockRoutes(server)))
   })
 
+  it.effect("a 401 retires the token even when the renewal fails: the next call renews, not resends it", () =>
+    Effect.gen(function*() {
+      const api = yield* apiWith()
+      yield* api.get("/x")
+      const e = authError(yield* Effect.flip(api.get("/x")))
+      expect(e.reason).toBe("TokenEndpointUnavailable")
+      expect(yield* api.get("/x")).toEqual({ ok: true })
+      const sent = (yield* MockHttp.requests).map((r) =>
+        r.route === tokenUrl ? "token" : `api ${r.headers["authorization"]}`
+      )
+      expect(sent).toEqual(["token", "api Bearer t1", "api Bearer t1", "token", "token", "api Bearer t2"])
+    }).pipe(env([
+      MockHttp.post(
+        tokenUrl,
+        MockHttp.sequence(
+          MockHttp.json(200, { access_token: "t1", token_type: "Bearer", expires_in: 3600 }),
+          MockHttp.status(503),
+          MockHttp.json(200, { access_token: "t2", token_type: "Bearer", expires_in: 3600 })
+        )
+      ),
+      MockHttp.get(
+        "https://api.test/*",
+        MockHttp.sequence(MockHttp.json(200, { ok: true }), MockHttp.status(401), MockHttp.json(200, { ok: true }))
+      )
+    ])))
+
   it.effect("a second 401 is returned as Unauthorized, not looped", () =>
     Effect.gen(function*() {
       const api = yield* apiWith()

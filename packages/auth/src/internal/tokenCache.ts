@@ -5,7 +5,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import type { StoredToken, TokenStore, TokenStoreError } from "../TokenStore.js"
+import { StoredToken, type TokenStore, type TokenStoreError } from "../TokenStore.js"
 import * as SingleFlight from "./singleFlight.js"
 
 /** Failures a credential can produce. */
@@ -94,6 +94,16 @@ export const make = (options: Options): TokenCache => {
           Option.isSome(current) && usable(current.value, now) &&
           (Option.isNone(rejected) || Redacted.value(current.value.accessToken) !== rejected.value)
         ) return current.value
+        if (Option.isSome(current) && Option.isSome(rejected)) {
+          // The server refused this token: retire it now, so that if the renewal fails the next call
+          // renews again instead of sending a token known to be bad. A connection keeps its refresh token.
+          yield* Effect.mapError(
+            options.expireEntry
+              ? store.delete(key)
+              : store.set(key, new StoredToken({ ...current.value, expiresAt: current.value.obtainedAt })),
+            toAuth
+          )
+        }
         const next = yield* options.fetch(current)
         const ttl = options.expireEntry && next.expiresAt !== undefined
           ? Duration.millis(Math.max(1, next.expiresAt - now))

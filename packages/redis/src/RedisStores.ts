@@ -1,0 +1,77 @@
+/**
+ * Every apikit store on one Redis connection, for apps that want them all.
+ *
+ * @since 0.1.0
+ */
+import type { TokenStore } from "@apikit/auth/TokenStore"
+import type { CircuitBreakerStore } from "@apikit/circuit-breaker/CircuitBreakerStore"
+import type { PauseStore } from "@apikit/rate-limit/PauseStore"
+import type { ReplayGuard } from "@apikit/webhooks/ReplayGuard"
+import type * as RateLimiter from "@effect/experimental/RateLimiter"
+import type * as ConfigError from "effect/ConfigError"
+import * as Layer from "effect/Layer"
+import * as Redis from "./Redis.js"
+import * as RedisCircuitBreakerStore from "./RedisCircuitBreakerStore.js"
+import * as RedisPauseStore from "./RedisPauseStore.js"
+import * as RedisRateLimiterStore from "./RedisRateLimiterStore.js"
+import * as RedisReplayGuard from "./RedisReplayGuard.js"
+import * as RedisTokenStore from "./RedisTokenStore.js"
+
+/**
+ * Each store's options (see each module for its fallback when Redis is unreachable).
+ *
+ * @since 0.1.0
+ */
+export interface Options {
+  readonly rateLimiter?: RedisRateLimiterStore.Options | undefined
+  readonly pauses?: RedisPauseStore.Options | undefined
+  readonly circuitBreaker?: RedisCircuitBreakerStore.Options | undefined
+  readonly tokens?: RedisTokenStore.Options | undefined
+  readonly replay?: RedisReplayGuard.Options | undefined
+}
+
+/**
+ * What `@apikit/rate-limit` needs (limiter counters and server pauses) in Redis.
+ *
+ * @since 0.1.0
+ */
+export const layerRateLimit = (
+  options: Pick<Options, "rateLimiter" | "pauses"> = {}
+): Layer.Layer<RateLimiter.RateLimiterStore | PauseStore, never, Redis.Redis> =>
+  Layer.merge(RedisRateLimiterStore.layer(options.rateLimiter), RedisPauseStore.layer(options.pauses))
+
+/**
+ * Every store over the {@link Redis.Redis} connection in context.
+ *
+ * @since 0.1.0
+ */
+export const layer = (
+  options: Options = {}
+): Layer.Layer<
+  RateLimiter.RateLimiterStore | PauseStore | CircuitBreakerStore | TokenStore | ReplayGuard,
+  never,
+  Redis.Redis
+> =>
+  Layer.mergeAll(
+    layerRateLimit(options),
+    RedisCircuitBreakerStore.layer(options.circuitBreaker),
+    RedisTokenStore.layer(options.tokens),
+    RedisReplayGuard.layer(options.replay)
+  )
+
+/**
+ * Every store, connected with `REDIS_URL` (default `redis://127.0.0.1:6379`).
+ *
+ * @since 0.1.0
+ * @example
+ * import { RedisStores } from "@apikit/redis"
+ *
+ * // provide to the layer that builds your ApiClients and webhook receiver
+ * const stores = RedisStores.layerConfig()
+ */
+export const layerConfig = (
+  options: Options & Omit<Redis.Options, "url"> = {}
+): Layer.Layer<
+  RateLimiter.RateLimiterStore | PauseStore | CircuitBreakerStore | TokenStore | ReplayGuard,
+  Redis.RedisError | ConfigError.ConfigError
+> => Layer.provide(layer(options), Redis.layerConfig(options))

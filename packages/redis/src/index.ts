@@ -1,0 +1,28 @@
+/**
+ * @apikit/redis: Redis implementations of every apikit store, for apps that
+ * run on several instances and share one quota, one view of a provider's
+ * health, one OAuth token and one stream of webhook deliveries.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as Redis from "./Redis.js"
+
+/** @since 0.1.0 */
+export * as RedisCircuitBreakerStore from "./RedisCircuitBreakerStore.js"
+
+/** @since 0.1.0 */
+export * as RedisPauseStore from "./RedisPauseStore.js"
+
+/** @since 0.1.0 */
+export * as RedisRateLimiterStore from "./RedisRateLimiterStore.js"
+
+/** @since 0.1.0 */
+export * as RedisReplayGuard from "./RedisReplayGuard.js"
+
+/** @since 0.1.0 */
+export * as RedisStores from "./RedisStores.js"
+
+/** @since 0.1.0 */
+export * as RedisTokenStore from "./RedisTokenStore.js"

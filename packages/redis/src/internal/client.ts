@@ -1,0 +1,22 @@
+import * as Effect from "effect/Effect"
+import type { Redis as IORedis } from "ioredis"
+import { describe } from "../Redis.js"
+
+/** Runs one ioredis command; a failure becomes a one-line description (never a secret: ioredis errors carry none). */
+export const call = <A>(f: () => Promise<A>): Effect.Effect<A, string> => Effect.tryPromise({ try: f, catch: describe })
+
+type Command = (...args: Array<string | number>) => Promise<unknown>
+
+/**
+ * A Lua script as a command. ioredis sends it with EVALSHA and falls back to
+ * EVAL once when Redis does not know it yet (after a restart, say).
+ */
+export const script = (client: IORedis, name: string, lua: string, numberOfKeys: number): Command => {
+  const commands = client as unknown as Record<string, Command | undefined>
+  if (typeof commands[name] !== "function") client.defineCommand(name, { lua, numberOfKeys })
+  const command = commands[name]!
+  return (...args) => command.apply(client, args)
+}
+
+/** A positive whole number of milliseconds for PX / PEXPIRE. */
+export const px = (millis: number): number => Math.max(1, Math.ceil(millis))

@@ -45,6 +45,9 @@ export interface Options {
 }
 
 const scheme = "standard-webhooks"
+// The `webhook-*` names are the standard; `svix-*` is what Svix sent before it.
+const standardNames = { id: "webhook-id", timestamp: "webhook-timestamp", signature: "webhook-signature" }
+const svixNames = { id: "svix-id", timestamp: "svix-timestamp", signature: "svix-signature" }
 
 /**
  * Decodes a `whsec_` secret into its HMAC key bytes.
@@ -89,24 +92,20 @@ export const verifier = (options: Options): Either.Either<Webhook.Verifier, Webh
     const tolerance = options.tolerance ?? Webhook.defaultTolerance
     return Webhook.make(scheme, Webhook.windowFor(tolerance), (request, now) => {
       const { headers } = request
-      // The `webhook-*` names are the standard; `svix-*` is what Svix sent before it.
-      const id0 = optionalHeader(scheme, headers, "webhook-id")
-      if (id0 instanceof Webhook.WebhookError) return id0
-      const prefix = id0 === undefined && optionalHeader(scheme, headers, "svix-id") !== undefined
-        ? "svix-"
-        : "webhook-"
-      const id = requiredHeader(scheme, headers, `${prefix}id`)
-      if (id instanceof Webhook.WebhookError) return id
-      const rawTs = requiredHeader(scheme, headers, `${prefix}timestamp`)
-      if (rawTs instanceof Webhook.WebhookError) return rawTs
-      const signatures = requiredHeader(scheme, headers, `${prefix}signature`)
-      if (signatures instanceof Webhook.WebhookError) return signatures
-      const ts = timestamp(scheme, `${prefix}timestamp`, rawTs, tolerance, now)
+      const svix = headers["webhook-id"] === undefined && optionalHeader(scheme, headers, "svix-id") !== undefined
+      const names = svix ? svixNames : standardNames
+      const id = requiredHeader(scheme, headers, names.id)
+      if (typeof id !== "string") return id
+      const rawTs = requiredHeader(scheme, headers, names.timestamp)
+      if (typeof rawTs !== "string") return rawTs
+      const signatures = requiredHeader(scheme, headers, names.signature)
+      if (typeof signatures !== "string") return signatures
+      const ts = timestamp(scheme, names.timestamp, rawTs, tolerance, now)
       if (typeof ts !== "number") return ts
 
       const v1: Array<Buffer> = []
       const v1a: Array<Buffer> = []
-      for (const token of signatures.split(" ")) {
+      for (const token of signatures.includes(" ") ? signatures.split(" ") : [signatures]) {
         if (token.startsWith("v1,")) {
           const sig = decodeBase64(token.slice(3), 32)
           if (sig !== undefined) v1.push(sig)
@@ -120,7 +119,7 @@ export const verifier = (options: Options): Either.Either<Webhook.Verifier, Webh
         return fail(
           scheme,
           "MalformedHeader",
-          `${prefix}signature`,
+          names.signature,
           "expected `v1,<base64 HMAC-SHA256>` or `v1a,<base64 ed25519>` entries"
         )
       }
@@ -139,7 +138,7 @@ export const verifier = (options: Options): Either.Either<Webhook.Verifier, Webh
           for (const sig of v1a) ok = ed25519Verify(null, content, key, sig) || ok
         }
       }
-      return ok ? { scheme, id, timestamp: ts } : fail(scheme, "NoMatchingSignature", `${prefix}signature`)
+      return ok ? { scheme, id, timestamp: ts } : fail(scheme, "NoMatchingSignature", names.signature)
     })
   })
 

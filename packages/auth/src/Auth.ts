@@ -65,6 +65,17 @@ export const stampBearer: Stamp = (request, credential) =>
  * replays the request once.
  *
  * @since 0.1.0
+ * @example
+ * import { Auth } from "@apikit/auth"
+ * import { Effect, Redacted } from "effect"
+ *
+ * // A session token that a login call renews.
+ * declare const login: Effect.Effect<Redacted.Redacted<string>>
+ * const policy = Auth.fromCredential("session", {
+ *   key: "session",
+ *   get: login,
+ *   renew: () => login
+ * })
  */
 export const fromCredential = (
   name: string,

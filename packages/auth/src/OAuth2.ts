@@ -368,6 +368,25 @@ const callbackParams = (input: CallbackInput): URLSearchParams => {
  * and fails with `ReauthorizationRequired`.
  *
  * @since 0.1.0
+ * @example
+ * import { Auth, OAuth2 } from "@apikit/auth"
+ * import { ApiClient } from "@apikit/http"
+ * import { Effect } from "effect"
+ *
+ * const connect = (callbackUrl: string, pending: OAuth2.PendingAuthorization) =>
+ *   Effect.gen(function*() {
+ *     const oauth = yield* OAuth2.authorizationCode({
+ *       authorizeUrl: "https://auth.example.com/authorize",
+ *       tokenUrl: "https://auth.example.com/token",
+ *       clientId: "web-app",
+ *       clientSecret: yield* Auth.secret("OAUTH_CLIENT_SECRET"),
+ *       redirectUri: "https://app.example.com/callback"
+ *     })
+ *     // earlier: const { url, pending } = yield* oauth.authorize(); redirect the user to url
+ *     yield* oauth.callback({ connection: "user-42", pending, response: callbackUrl })
+ *     const api = yield* ApiClient.make({ baseUrl: "https://api.example.com", auth: oauth.policy("user-42") })
+ *     return yield* api.get("/v1/me")
+ *   })
  */
 export const authorizationCode = (
   options: AuthorizationCodeOptions

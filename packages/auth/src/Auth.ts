@@ -69,12 +69,12 @@ export const stampBearer: Stamp = (request, credential) =>
  * import { Auth } from "@apikit/auth"
  * import { Effect, Redacted } from "effect"
  *
- * // A session token that a login call renews.
- * declare const login: Effect.Effect<Redacted.Redacted<string>>
- * const policy = Auth.fromCredential("session", {
- *   key: "session",
- *   get: login,
- *   renew: () => login
+ * // A token kept in a secrets vault that rotates it.
+ * declare const readFromVault: Effect.Effect<Redacted.Redacted<string>>
+ * const policy = Auth.fromCredential("vault", {
+ *   key: "vault:acme",
+ *   get: readFromVault, // runs on every attempt: keep it cheap (cached)
+ *   renew: () => readFromVault // after a 401, once
  * })
  */
 export const fromCredential = (

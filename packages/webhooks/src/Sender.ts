@@ -19,7 +19,8 @@
  *   body: JSON.stringify({ type: "invoice.paid", data: { id: "in_1" } })
  * }).pipe(Effect.provide(NodeHttpClient.layerUndici))
  */
-import { RetryAfter } from "@apikit/http"
+import * as Redaction from "@apikit/http/Redaction"
+import * as RetryAfter from "@apikit/http/RetryAfter"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
@@ -111,7 +112,12 @@ type Sent =
 export const deliver = (options: Options): Effect.Effect<Report, Webhook.WebhookConfigError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const sign = yield* StandardWebhooks.signer(options.secrets)
-    const client = HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false)
+    // No trace headers to a third party, and no platform span: it would record the full URL,
+    // query included; apikit's own span carries the masked URL instead.
+    const client = HttpClient.withTracerPropagation(
+      HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true),
+      false
+    )
     const body = typeof options.body === "string" ? new TextEncoder().encode(options.body) : options.body
     const schedule = (options.schedule ?? defaultSchedule).map(Duration.decode)
     const jitter = options.jitter ?? 0.2
@@ -177,4 +183,9 @@ export const deliver = (options: Options): Effect.Effect<Report, Webhook.Webhook
       }
       yield* Effect.sleep(nextAttemptIn)
     }
-  }).pipe(Effect.withSpan("apikit.webhook.deliver"))
+  }).pipe(Effect.withSpan("apikit.webhook.deliver", {
+    attributes: {
+      "webhook.id": options.id,
+      "url.full": URL.canParse(options.url) ? Redaction.url(new URL(options.url)) : ""
+    }
+  }))

@@ -134,9 +134,12 @@ describe("Sender", () => {
       const error = yield* Effect.flip(deliver({ secrets: Redacted.make("whsec_!!!") }))
       expect(error._tag).toBe("WebhookConfigError")
       expect(yield* MockHttp.count()).toBe(0)
-      yield* deliver()
+      yield* deliver({ url: `${url}?token=SENTINEL-url-token` })
       const capture = yield* Capture.Capture
-      expect(capture.dump()).not.toContain(secret.slice(6))
+      const dump = capture.dump()
+      expect(dump).toContain("apikit.webhook.deliver")
+      expect(dump).not.toContain(secret.slice(6))
+      expect(dump).not.toContain("SENTINEL-url-token")
     }).pipe(withRoutes([MockHttp.post(url, MockHttp.status(200))])))
 })
 

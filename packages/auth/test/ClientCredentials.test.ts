@@ -546,6 +546,38 @@ describe("OAuth2.clientCredentials against the strict token endpoint (MockHttp)"
       expect(badKey.message).not.toContain("SENTINEL")
     }).pipe(env([])))
 
+  it.effect("a store with withLock (a shared store) runs each renewal inside its lock; lock failures are typed", () =>
+    Effect.gen(function*() {
+      const memory = TokenStore.makeMemory()
+      const locks: Array<string> = []
+      let held = false
+      let failLock = false
+      const store: TokenStore.TokenStore["Type"] = {
+        ...memory,
+        set: (key, token, options) =>
+          held ? memory.set(key, token, options) : Effect.dieMessage("set outside the lock"),
+        withLock: (key, effect) =>
+          failLock
+            ? Effect.fail(new TokenStore.TokenStoreError({ operation: "lock", key, detail: "redis down" }))
+            : Effect.acquireUseRelease(
+              Effect.sync(() => {
+                locks.push(key)
+                held = true
+              }),
+              () => effect,
+              () => Effect.sync(() => (held = false))
+            )
+      }
+      const api = yield* apiWith().pipe(Effect.provideService(TokenStore.TokenStore, store))
+      yield* Effect.all(Array.from({ length: 10 }, () => api.get("/x")), { concurrency: "unbounded" })
+      expect(locks).toEqual([`oauth2:${tokenUrl}#basic-app`])
+      yield* TestClock.adjust("2 hours")
+      failLock = true
+      const e = authError(yield* Effect.flip(api.get("/x")))
+      expect(e).toMatchObject({ reason: "TokenStoreUnavailable", transient: true })
+      expect(e.description).toBe("the token store failed to lock")
+    }).pipe(env(StrictServer.mockRoutes(strict()))))
+
   it.effect("a token store failure is a transient AuthError", () =>
     Effect.gen(function*() {
       const auth = yield* OAuth2.clientCredentials({ tokenUrl, clientId: "c", clientSecret: Redacted.make(secret) })

@@ -108,6 +108,7 @@ export const layer = (options: Options = {}): Layer.Layer<Redis, RedisError> =>
       const shown = maskUrl(url)
       const runtime = yield* Effect.runtime<never>()
       const log = Runtime.runFork(runtime)
+      let closing = false
       const client = yield* Effect.acquireRelease(
         Effect.sync(() =>
           new IORedis(url, {
@@ -122,20 +123,26 @@ export const layer = (options: Options = {}): Layer.Layer<Redis, RedisError> =>
           })
         ),
         (client) =>
-          Effect.promise(() =>
-            client.status === "ready"
+          Effect.promise(() => {
+            closing = true
+            return client.status === "ready"
               ? client.quit().catch(() => client.disconnect())
               : Promise.resolve(client.disconnect())
-          )
+          })
       )
-      // Without an "error" listener ioredis prints to the console; log each outage once instead.
+      // Without an "error" listener ioredis prints every connection error to the console. Log each
+      // outage once instead: when a ready connection closes, and again when it is ready again.
+      let lastError = "the connection closed"
       let down = false
       client.on("error", (error: unknown) => {
-        if (down) return
+        lastError = describe(error)
+      })
+      client.on("close", () => {
+        if (down || closing) return
         down = true
         log(
           Effect.logWarning("apikit redis: connection lost; stores use their fallback until it is back").pipe(
-            Effect.annotateLogs({ url: shown, error: describe(error) })
+            Effect.annotateLogs({ url: shown, error: lastError })
           )
         )
       })

@@ -1,0 +1,133 @@
+import { TokenStore } from "@apikit/auth"
+import { CircuitBreaker, CircuitBreakerStore } from "@apikit/circuit-breaker"
+import { PauseStore } from "@apikit/rate-limit"
+import {
+  Redis,
+  RedisCircuitBreakerStore,
+  RedisPauseStore,
+  RedisRateLimiterStore,
+  RedisReplayGuard,
+  RedisTokenStore
+} from "@apikit/redis"
+import { Capture } from "@apikit/testing"
+import { ReplayGuard } from "@apikit/webhooks"
+import * as RateLimiter from "@effect/experimental/RateLimiter"
+import { describe, expect, it } from "@effect/vitest"
+import { Clock, Duration, Effect, Layer, Option, Redacted } from "effect"
+import * as Support from "./support/redis.js"
+
+const config: CircuitBreakerStore.Config = { trip: [CircuitBreaker.consecutive(2)], probes: 1 }
+
+describe.skipIf(!Support.available)("Redis goes away mid-run", () => {
+  it.live("every store applies its documented fallback, and nothing crashes", () =>
+    Effect.gen(function*() {
+      const server = yield* Support.spareServer
+      if (server === undefined) return expect.fail("redis-server is not installed (apt-get install redis-server)")
+      const connection = yield* Layer.memoize(Redis.layer({ url: server.url, commandTimeout: "300 millis" }))
+      const instance = <I, S>(tag: any, layer: Layer.Layer<I, never, Redis.Redis>) =>
+        Support.instance(tag as never, layer.pipe(Layer.provide(connection))) as Effect.Effect<S, unknown>
+      const { client } = yield* Support.instance(Redis.Redis, connection)
+      const limiterStore = yield* instance<RateLimiter.RateLimiterStore, RateLimiter.RateLimiterStore["Type"]>(
+        RateLimiter.RateLimiterStore,
+        RedisRateLimiterStore.layer()
+      )
+      const limiterFailing = yield* instance<RateLimiter.RateLimiterStore, RateLimiter.RateLimiterStore["Type"]>(
+        RateLimiter.RateLimiterStore,
+        RedisRateLimiterStore.layer({ onUnavailable: "fail" })
+      )
+      const pauses = yield* instance<PauseStore.PauseStore, PauseStore.PauseStore["Type"]>(
+        PauseStore.PauseStore,
+        RedisPauseStore.layer()
+      )
+      const breaker = yield* instance<CircuitBreakerStore.CircuitBreakerStore, CircuitBreakerStore.Store>(
+        CircuitBreakerStore.CircuitBreakerStore,
+        RedisCircuitBreakerStore.layer()
+      )
+      const rejecting = yield* instance<CircuitBreakerStore.CircuitBreakerStore, CircuitBreakerStore.Store>(
+        CircuitBreakerStore.CircuitBreakerStore,
+        RedisCircuitBreakerStore.layer({ onUnavailable: "reject", rejectFor: "2 seconds" })
+      )
+      const guard = yield* instance<ReplayGuard.ReplayGuard, ReplayGuard.ReplayGuard["Type"]>(
+        ReplayGuard.ReplayGuard,
+        RedisReplayGuard.layer()
+      )
+      const tokens = yield* instance<TokenStore.TokenStore, TokenStore.TokenStore["Type"]>(
+        TokenStore.TokenStore,
+        RedisTokenStore.layer()
+      )
+      const tokensLocal = yield* instance<TokenStore.TokenStore, TokenStore.TokenStore["Type"]>(
+        TokenStore.TokenStore,
+        RedisTokenStore.layer({ onUnavailable: "local" })
+      )
+      const limiter = yield* Effect.provideService(RateLimiter.make, RateLimiter.RateLimiterStore, limiterStore)
+      const limiterStrict = yield* Effect.provideService(RateLimiter.make, RateLimiter.RateLimiterStore, limiterFailing)
+      const take = limiter.consume({ key: "crm", limit: 2, window: "1 minute", onExceeded: "fail" })
+
+      // Up: one shared quota.
+      yield* take
+      expect(yield* Effect.promise(() => client.exists("apikit:rl:crm"))).toBe(1)
+      yield* Effect.promise(() => client.del("apikit:rl:crm"))
+
+      // Redis goes away.
+      yield* Effect.promise(() => client.call("SHUTDOWN", "NOSAVE").catch(() => "closed"))
+
+      // Limiter, "local": this instance enforces the limit alone.
+      yield* take
+      yield* take
+      expect((yield* Effect.flip(take)).reason).toBe("Exceeded")
+      // Limiter, "fail": a typed store error (the rate-limit policy then sends without a permit).
+      const storeError = yield* Effect.flip(limiterStrict.consume({ key: "crm", limit: 2, window: "1 minute" }))
+      expect(storeError.reason).toBe("StoreError")
+
+      // Pauses: kept locally.
+      const now = yield* Clock.currentTimeMillis
+      yield* pauses.pause("crm", now + 60_000)
+      expect(yield* pauses.get("crm")).toBe(now + 60_000)
+
+      // Breaker, "local": trips on this instance's failures.
+      for (let i = 0; i < 2; i++) {
+        const { permit } = yield* breaker.acquire({ key: "crm", config, now, leaseMillis: 1000 })
+        if (permit._tag === "Rejected") return expect.unreachable()
+        yield* breaker.record({
+          key: "crm",
+          config,
+          permit,
+          outcome: { _tag: "Failure", durationMillis: 1 },
+          openMillis: 30_000,
+          now
+        })
+      }
+      expect((yield* breaker.acquire({ key: "crm", config, now, leaseMillis: 1000 })).permit._tag).toBe("Rejected")
+      // Breaker, "reject": fails fast.
+      expect((yield* rejecting.acquire({ key: "other", config, now, leaseMillis: 1000 })).permit).toEqual({
+        _tag: "Rejected",
+        state: "Open",
+        retryAfterMillis: 2000
+      })
+
+      // Replay guard, "local": still catches a duplicate on this instance.
+      expect(yield* guard.claim("svix:msg_1", Duration.minutes(5))).toBe(false)
+      expect(yield* guard.claim("svix:msg_1", Duration.minutes(5))).toBe(true)
+
+      // Tokens, "fail" (the default): a typed, transient store error; "local": this instance's tokens.
+      const token = new TokenStore.StoredToken({ accessToken: Redacted.make("sentinel-token"), obtainedAt: now })
+      const failed = yield* Effect.flip(tokens.set("crm", token))
+      expect(failed._tag).toBe("TokenStoreError")
+      expect(failed.operation).toBe("set")
+      expect(failed.message).not.toContain("sentinel-token")
+      expect((yield* Effect.flip(tokens.withLock!("crm", Effect.void)))._tag).toBe("TokenStoreError")
+      yield* tokensLocal.set("crm", token)
+      expect(Option.isSome(yield* tokensLocal.get("crm"))).toBe(true)
+      expect(yield* tokensLocal.withLock!("crm", Effect.succeed("ran without the shared lock"))).toBe(
+        "ran without the shared lock"
+      )
+
+      // The outage is in the logs, as warnings; never the token.
+      const captured = yield* Capture.Capture
+      const messages = captured.logs.map((l) => `${l.level} ${String(l.message)}`)
+      expect(messages).toContain("WARN apikit redis: connection lost; stores use their fallback until it is back")
+      expect(messages).toContain("WARN apikit redis: the limiter store is unreachable; limiting this instance alone")
+      expect(messages).toContain("WARN apikit redis: the circuit store is unreachable; using the fallback")
+      expect(captured.dump()).not.toContain("sentinel-token")
+    }).pipe(Effect.scoped, Effect.provide(Capture.layer)))
+})

@@ -116,6 +116,9 @@ const resolveClient = (
 const scopeParam = (scope: string | ReadonlyArray<string> | undefined) =>
   scope === undefined ? undefined : typeof scope === "string" ? scope : scope.join(" ")
 
+const cacheKey = (base: string, parts: Readonly<Record<string, string | undefined>>) =>
+  Object.entries(parts).reduce((key, [name, value]) => value === undefined ? key : `${key}#${name}=${value}`, base)
+
 const timeoutOf = (options: ClientOptions) => Duration.decode(options.timeout ?? "30 seconds")
 
 const credential = (key: string, cache: TokenCache.TokenCache): Auth.Credential => ({
@@ -136,7 +139,7 @@ export interface ClientCredentialsOptions extends ClientOptions {
   /** RFC 8707 resource indicators. */
   readonly resource?: string | ReadonlyArray<string> | undefined
   readonly extraParams?: Readonly<Record<string, string>> | undefined
-  /** The cache key (default: token URL, client id and scope). */
+  /** The cache key (default: token URL, client id, and scope, audience and resource when given). */
   readonly key?: string | undefined
 }
 
@@ -168,7 +171,14 @@ export const clientCredentials = (
 ): Effect.Effect<Policy.AuthPolicy, AuthError, HttpClient.HttpClient | TokenStore> =>
   Effect.gen(function*() {
     const scope = scopeParam(options.scope)
-    const key = options.key ?? `oauth2:${options.tokenUrl}#${options.clientId}${scope === undefined ? "" : `#${scope}`}`
+    // Tokens for another scope, audience or resource are other tokens: they must not share a cache entry.
+    const resourceKey = options.resource === undefined ? undefined : [options.resource].flat().join(" ")
+    const key = options.key ??
+      cacheKey(`oauth2:${options.tokenUrl}#${options.clientId}`, {
+        scope,
+        audience: options.audience,
+        resource: resourceKey
+      })
     const clientAuth = yield* resolveClient(key, options)
     const store = yield* TokenStore
     const context = yield* Effect.context<HttpClient.HttpClient>()
@@ -237,7 +247,12 @@ export const jwtBearer = (
 ): Effect.Effect<Policy.AuthPolicy, AuthError, HttpClient.HttpClient | TokenStore> =>
   Effect.gen(function*() {
     const scope = scopeParam(options.scope)
-    const key = options.key ?? `oauth2-jwt-bearer:${options.tokenUrl}#${options.issuer}#${options.subject ?? ""}`
+    const key = options.key ??
+      cacheKey(`oauth2-jwt-bearer:${options.tokenUrl}#${options.issuer}`, {
+        subject: options.subject,
+        audience: options.audience,
+        scope
+      })
     yield* resolveClient(key, { tokenUrl: options.tokenUrl, clientId: options.issuer })
     const store = yield* TokenStore
     const context = yield* Effect.context<HttpClient.HttpClient>()

@@ -398,6 +398,22 @@ describe("OAuth2.clientCredentials against the strict token endpoint (MockHttp)"
       MockHttp.get("https://api.test/*", MockHttp.json(200, { ok: true }))
     ])))
 
+  it.effect("tokens for different scopes or audiences are cached apart", () => {
+    const server = strict()
+    return Effect.gen(function*() {
+      const read = yield* apiWith({ scope: "read" })
+      const write = yield* apiWith({ scope: "write" })
+      const other = yield* apiWith({ scope: "read", audience: "https://other.test" })
+      for (const api of [read, write, other, read, write, other]) yield* api.get("/x")
+      expect(server.stats.tokenRequests).toBe(3)
+      const stamps = (yield* MockHttp.requests).filter((r) => r.route !== tokenUrl).map((r) =>
+        r.headers["authorization"]
+      )
+      expect(new Set(stamps.slice(0, 3)).size).toBe(3)
+      expect(stamps.slice(3)).toEqual(stamps.slice(0, 3))
+    }).pipe(env(StrictServer.mockRoutes(server)))
+  })
+
   it.effect("an oversized token response is refused without reading it all", () =>
     Effect.gen(function*() {
       const api = yield* apiWith()

@@ -8,7 +8,7 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import type * as HttpServer from "@effect/platform/HttpServer"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Layer, Redacted, Ref, Schema, TestClock } from "effect"
+import { Effect, Either, FastCheck, Layer, Redacted, Ref, Schema, TestClock } from "effect"
 import * as Http from "node:http"
 
 const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -185,4 +185,38 @@ describe("Receiver.handle", () => {
       expect(dump).not.toContain(sentinel)
       expect(dump).not.toContain(GitHub.sign(Redacted.make(sentinel), body)["x-hub-signature-256"]!.slice(7))
     }).pipe(Effect.provide(Layer.merge(ReplayGuard.layerMemory(), Capture.layer))))
+})
+
+describe("Receiver.handle with random input", () => {
+  const verifier = Either.getOrThrow(StandardWebhooks.verifier({ secrets: Redacted.make(secret) }))
+  const options = { verifier, routes: [Receiver.on("invoice.paid", InvoicePaid, () => Effect.void)] }
+
+  it.effect.prop(
+    "answers 400 or 401 to unsigned garbage, never 2xx or 500",
+    [
+      FastCheck.uint8Array({ maxLength: 300 }),
+      FastCheck.dictionary(
+        FastCheck.constantFrom("webhook-id", "webhook-timestamp", "webhook-signature", "svix-id"),
+        FastCheck.string()
+      )
+    ],
+    ([body, headers]) =>
+      Effect.gen(function*() {
+        const status = yield* Receiver.handle(options, { headers, body })
+        expect([400, 401]).toContain(status)
+      }).pipe(Effect.provide(ReplayGuard.layerMemory()))
+  )
+
+  it.effect.prop(
+    "never answers 500 to signed bodies of random JSON or text",
+    [FastCheck.oneof(FastCheck.json(), FastCheck.string())],
+    ([text]) =>
+      Effect.gen(function*() {
+        yield* TestClock.setTime(now * 1000)
+        const body = new TextEncoder().encode(text)
+        const status = yield* Receiver.handle(options, { headers: signed("msg_p", body), body })
+        // A random JSON value may happen to be a valid invoice.paid event or carry an unknown type: 200.
+        expect([200, 400]).toContain(status)
+      }).pipe(Effect.provide(ReplayGuard.layerMemory()))
+  )
 })

@@ -118,6 +118,7 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
     const { limit } = options
     const algorithm = options.algorithm ?? "fixed-window"
     const failFast = options.onExceeded === "fail"
+    const bounded = failFast || maxWaitMillis !== undefined
     const keyOf = typeof options.key === "function"
       ? options.key
       : options.key === undefined
@@ -141,57 +142,61 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
         Effect.annotateLogs({ key, error: error.message })
       )
 
-    /** Reserves permits, possibly in the future: the delay until they are ours. */
-    const reserve = (key: string, tokens: number): Effect.Effect<Duration.Duration> =>
-      Effect.catchAll(
-        Effect.map(consume(key, tokens, "delay"), (result) => result.delay),
-        (error) =>
-          error.reason === "StoreError"
-            ? Effect.as(storeDown(key, error), Duration.zero)
-            : Effect.succeed(Duration.zero)
-      )
+    /** Sleeps `delay` (when there is one), then continues with whether it waited. */
+    const after = <A, E>(delay: Duration.Duration, k: (waited: boolean) => Effect.Effect<A, E>) =>
+      Duration.isZero(delay) ? k(false) : Effect.zipRight(Effect.sleep(delay), k(true))
 
-    const waitFor = (delay: Duration.Duration) =>
-      Duration.isZero(delay) ? Effect.succeed(false) : Effect.as(Effect.sleep(delay), true)
-
-    /** Takes permits for one attempt; succeeds with whether it waited. */
-    const permit = (key: string, context: Policy.CallContext): Effect.Effect<boolean, ApiError.RateLimited> => {
+    /**
+     * Takes `context.cost` permits, then continues with `k` (told whether it
+     * waited). Written as one match per store call: this is the hot path.
+     */
+    const permit = <A, E>(
+      key: string,
+      context: Policy.CallContext,
+      k: (waited: boolean) => Effect.Effect<A, E>
+    ): Effect.Effect<A, E | ApiError.RateLimited> => {
       const tokens = context.cost
       // More than the whole limit can never be granted: waiting would be forever.
       if (tokens > limit) return Effect.fail(rejected(context, key, undefined))
-      if (!failFast && maxWaitMillis === undefined && context.deadline === undefined) {
-        return Effect.flatMap(reserve(key, tokens), waitFor)
-      }
+      type Out = Effect.Effect<A, E | ApiError.RateLimited>
+      const reserved = (limitMillis: number): Out =>
+        Effect.matchEffect(consume(key, tokens, "delay"), {
+          onFailure: (error): Out =>
+            error.reason === "StoreError"
+              ? Effect.zipRight(storeDown(key, error), k(false))
+              : Effect.fail(rejected(context, key, error.retryAfter)),
+          onSuccess: (result): Out =>
+            Duration.toMillis(result.delay) > limitMillis
+              // Another caller reserved first; this permit is spent, which errs on the safe side.
+              ? Effect.fail(rejected(context, key, result.delay))
+              : after(result.delay, k)
+        })
+      if (!failFast && maxWaitMillis === undefined && context.deadline === undefined) return reserved(Infinity)
       // Bounded waits ask first without reserving, so a caller that will not
       // wait never holds a future permit that nobody uses.
-      return Effect.catchAll(Effect.as(consume(key, tokens, "fail"), false), (error) => {
-        if (error.reason === "StoreError") return Effect.as(storeDown(key, error), false)
-        if (failFast) return Effect.fail(rejected(context, key, error.retryAfter))
-        return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          const limitMillis = budget(context, now)
-          if (Duration.toMillis(error.retryAfter) > limitMillis) {
-            return Effect.fail(rejected(context, key, error.retryAfter))
-          }
-          return Effect.flatMap(reserve(key, tokens), (delay) =>
-            Duration.toMillis(delay) > limitMillis
-              // Another caller reserved first; this permit is spent, which errs on the safe side.
-              ? Effect.fail(rejected(context, key, delay))
-              : waitFor(delay))
-        })
+      return Effect.matchEffect(consume(key, tokens, "fail"), {
+        onSuccess: (): Out => k(false),
+        onFailure: (error): Out => {
+          if (error.reason === "StoreError") return Effect.zipRight(storeDown(key, error), k(false))
+          if (failFast) return Effect.fail(rejected(context, key, error.retryAfter))
+          return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            const limitMillis = budget(context, now)
+            return Duration.toMillis(error.retryAfter) > limitMillis
+              ? Effect.fail(rejected(context, key, error.retryAfter))
+              : reserved(limitMillis)
+          })
+        }
       })
     }
 
     /** Waits while the server has paused the key (or fails when that is longer than allowed). */
     const awaitPause = (key: string, context: Policy.CallContext): Effect.Effect<void, ApiError.RateLimited> =>
-      Effect.flatMap(
-        Effect.catchAll(pauses.get(key), (error) =>
-          Effect.as(
-            Effect.logWarning(`apikit rate limit: the pause store failed; ignoring server pauses`).pipe(
-              Effect.annotateLogs({ key, error: error.message })
-            ),
-            undefined
-          )),
-        (until) =>
+      Effect.matchEffect(pauses.get(key), {
+        onFailure: (error) =>
+          Effect.logWarning(`apikit rate limit: the pause store failed; ignoring server pauses`).pipe(
+            Effect.annotateLogs({ key, error: error.message })
+          ),
+        onSuccess: (until) =>
           until === undefined ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (now) => {
             const wait = until - now
             if (wait <= 0) return Effect.void
@@ -201,7 +206,7 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
             // The pause may be extended while we sleep: look again before sending.
             return Effect.zipRight(Effect.sleep(Duration.millis(wait)), awaitPause(key, context))
           })
-      )
+      })
 
     const pause = (key: string, until: number, source: string) =>
       pauses.pause(key, until).pipe(
@@ -215,17 +220,20 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
 
     /** Adaptive mode: turns what the server said into a pause of the key. */
     const learn = (key: string, attempt: Effect.Effect<Policy.ApiResponse, ApiError.ApiError>) =>
-      attempt.pipe(
-        Effect.tap((response) =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) => {
-            const info = RateLimitHeaders.parse(response.headers, now)
-            return info?.remaining !== undefined && info.remaining <= 0 && info.reset !== undefined &&
-                Duration.toMillis(info.reset) > 0
-              ? pause(key, now + Duration.toMillis(info.reset), "remaining=0")
-              : Effect.void
-          })
-        ),
-        Effect.tapError((error) =>
+      Effect.tapBoth(attempt, {
+        onSuccess: (response) =>
+          // Only a "remaining" value can say "nothing left"; skip the parse (and the clock) without one.
+          response.headers["x-ratelimit-remaining"] === undefined && response.headers["ratelimit"] === undefined &&
+            response.headers["ratelimit-remaining"] === undefined
+            ? Effect.void
+            : Effect.flatMap(Clock.currentTimeMillis, (now) => {
+              const info = RateLimitHeaders.parse(response.headers, now)
+              return info?.remaining !== undefined && info.remaining <= 0 && info.reset !== undefined &&
+                  Duration.toMillis(info.reset) > 0
+                ? pause(key, now + Duration.toMillis(info.reset), "remaining=0")
+                : Effect.void
+            }),
+        onFailure: (error) =>
           error._tag === "RateLimited" &&
             (error.reason === "TooManyRequests" || error.reason === "ServiceUnavailable") &&
             error.retryAfter !== undefined && Duration.toMillis(error.retryAfter) > 0
@@ -234,20 +242,35 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
               (now) => pause(key, now + Duration.toMillis(error.retryAfter!), String(error.status ?? error.reason))
             )
             : Effect.void
-        )
-      )
+      })
 
     const send = (next: Policy.Send): Policy.Send =>
       options.adaptive === true
         ? (request, context) => {
           const key = keyOf(context)
-          return awaitPause(key, context).pipe(
-            Effect.zipRight(permit(key, context)),
-            Effect.flatMap((waited) => waited ? awaitPause(key, context) : Effect.void),
-            Effect.zipRight(learn(key, next(request, context)))
+          const go = () => learn(key, next(request, context))
+          return Effect.zipRight(
+            awaitPause(key, context),
+            permit(key, context, (waited) => waited ? Effect.zipRight(awaitPause(key, context), go()) : go())
           )
         }
-        : (request, context) => Effect.zipRight(permit(keyOf(context), context), next(request, context))
+        : (request, context) => {
+          const key = keyOf(context)
+          if (bounded || context.deadline !== undefined || context.cost > limit) {
+            return permit(key, context, () => next(request, context))
+          }
+          // The common case, inlined (one store call, one match): it is the hot path the benchmark measures.
+          return Effect.matchEffect(consume(key, context.cost, "delay"), {
+            onFailure: (error) =>
+              error.reason === "StoreError"
+                ? Effect.zipRight(storeDown(key, error), next(request, context))
+                : Effect.fail(rejected(context, key, error.retryAfter)),
+            onSuccess: (result) =>
+              Duration.isZero(result.delay)
+                ? next(request, context)
+                : Effect.zipRight(Effect.sleep(result.delay), next(request, context))
+          })
+        }
 
     const wrap = (next: Policy.Send): Policy.Send => {
       const inner = send(next)

@@ -10,10 +10,18 @@
  * import { StandardWebhooks } from "@apikit/webhooks"
  * import { Effect, Redacted } from "effect"
  *
+ * // The Standard Webhooks reference vector.
  * const program = Effect.gen(function*() {
  *   const verifier = yield* StandardWebhooks.verifier({ secrets: Redacted.make("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") })
- *   return yield* verifier.verify({ headers, body })
- * })
+ *   return yield* verifier.verify({
+ *     headers: {
+ *       "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
+ *       "webhook-timestamp": "1614265330",
+ *       "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+ *     },
+ *     body: new TextEncoder().encode('{"test": 2432232314}')
+ *   })
+ * }) // fails with TimestampTooOld unless the clock says 1614265330 ± 300 s
  */
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"

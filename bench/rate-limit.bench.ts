@@ -6,12 +6,12 @@
  * median of several rounds.
  */
 import type { Policy } from "@apikit/http"
+import { RateLimit } from "@apikit/rate-limit"
 import * as RateLimiter from "@effect/experimental/RateLimiter"
+import * as Headers from "@effect/platform/Headers"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import Bottleneck from "bottleneck"
 import { Effect, Exit, Layer, RateLimiter as CoreRateLimiter, Scope } from "effect"
-// bench/package.json does not list @apikit/rate-limit; import it from source.
-import { RateLimit } from "../packages/rate-limit/src/index.js"
 
 const N = 200_000
 const ROUNDS = 9
@@ -32,7 +32,7 @@ const context: Policy.CallContext = {
   attempt: 1,
   cost: 1
 }
-const response: Policy.ApiResponse = { status: 200, headers: {}, body: new Uint8Array(0) }
+const response: Policy.ApiResponse = { status: 200, headers: Headers.empty, body: new Uint8Array(0) }
 const sent = Effect.succeed(response)
 
 /** Runs `one` n times in a single fiber, so per-run overhead is the same for every Effect-based candidate. */

@@ -97,6 +97,21 @@ export interface Options<Routes extends ReadonlyArray<Route<any, any>>, FE, FR> 
   readonly maxBodyBytes?: number
   /** The public URL of the request (Twilio signs it). Default `http://<host><path>`. */
   readonly url?: (request: HttpServerRequest.HttpServerRequest) => string
+  /**
+   * A handshake to answer instead of dispatching, after verification: when it
+   * returns a string, that is the 200 body (e.g. `Slack.urlVerification`).
+   */
+  readonly challenge?: (json: unknown) => string | undefined
+}
+
+/**
+ * What the receiver answers: a status and a short, generic body.
+ *
+ * @since 0.1.0
+ */
+export interface Answer {
+  readonly status: number
+  readonly body: string
 }
 
 type RouteContext<T> = T extends Route<any, infer R> ? R : never
@@ -126,15 +141,17 @@ const statusOf = (reason: Webhook.Reason): number => {
 }
 
 // Bodies say only what class of failure it was: details stay in the server's logs.
-const reply = (status: number) =>
-  HttpServerResponse.text(
-    status === 200 ? "ok" : status === 401 ? "unauthorized" : status === 413 ?
-      "payload too large" :
-      status === 500
-      ? "handler failed"
-      : "bad request",
-    { status, headers: status === 413 ? { connection: "close" } : {} }
-  )
+const answer = (status: number, body?: string): Answer => ({
+  status,
+  body: body ?? (status === 200 ? "ok" : status === 401 ? "unauthorized" : status === 413 ?
+    "payload too large" :
+    status === 500
+    ? "handler failed"
+    : "bad request")
+})
+
+const reply = ({ body, status }: Answer) =>
+  HttpServerResponse.text(body, { status, headers: status === 413 ? { connection: "close" } : {} })
 
 class TooLarge {
   readonly _tag = "TooLarge"
@@ -179,7 +196,7 @@ const parseJson = (scheme: string, body: Uint8Array): Either.Either<unknown, Web
 
 /**
  * Handles one request whose body was already read: verify, decode, guard
- * against replays, dispatch. Returns the status to answer. Use it to receive
+ * against replays, dispatch. Returns the status and body to answer. Use it to receive
  * webhooks in a server that is not the platform's; {@link make} wraps it.
  *
  * @since 0.1.0
@@ -187,12 +204,14 @@ const parseJson = (scheme: string, body: Uint8Array): Either.Either<unknown, Web
 export const handle = <const Routes extends ReadonlyArray<Route<any, any>>, FE = never, FR = never>(
   options: Options<Routes, FE, FR>,
   request: Webhook.WebhookRequest
-): Effect.Effect<number, never, ReplayGuard | RouteContext<Routes[number]> | FR> => {
+): Effect.Effect<Answer, never, ReplayGuard | RouteContext<Routes[number]> | FR> => {
   const { verifier } = options
   const scheme = verifier.scheme
   const program = Effect.gen(function*() {
     const verified = yield* verifier.verify(request)
     const json = yield* parseJson(scheme, request.body)
+    const challenge = options.challenge?.(json)
+    if (challenge !== undefined) return { run: Effect.void, release: Effect.void, body: challenge }
     const type = (options.eventType ?? ((j) => field(j, "type")))(json, request.headers)
     const route = type === undefined ? undefined : options.routes.find((r) => r.type === type)
     let event: unknown = json
@@ -211,37 +230,37 @@ export const handle = <const Routes extends ReadonlyArray<Route<any, any>>, FE =
       ? options.fallback(delivery)
       : Effect.void
     const id = (options.deliveryId ?? defaultDeliveryId)(verified, json)
-    if (id === undefined) return { run, release: Effect.void }
+    if (id === undefined) return { run, release: Effect.void, body: undefined }
     const guard = yield* ReplayGuard
     const key = `${scheme}:${id}`
     if (yield* guard.claim(key, Duration.seconds(verifier.replayWindow))) {
       return yield* Effect.fail(new Webhook.WebhookError({ scheme, reason: "Replayed" }))
     }
-    return { run, release: guard.release(key) }
+    return { run, release: guard.release(key), body: undefined }
   })
   return program.pipe(
     Effect.matchCauseEffect({
       onFailure: (cause) => {
         const error = Cause.failureOption(cause)
-        if (error._tag === "None") return Effect.as(Effect.logError("webhook receiver failed", cause), 500)
+        if (error._tag === "None") return Effect.as(Effect.logError("webhook receiver failed", cause), answer(500))
         const e = error.value
         const log = e.reason === "Replayed" ? Effect.logDebug : Effect.logWarning
         return Effect.as(
           log("webhook refused").pipe(Effect.annotateLogs({ scheme, reason: e.reason, header: e.header ?? "" })),
-          statusOf(e.reason)
+          answer(statusOf(e.reason))
         )
       },
-      onSuccess: ({ release, run }) =>
+      onSuccess: ({ body, release, run }) =>
         run.pipe(
-          Effect.as(200),
+          Effect.as(answer(200, body)),
           // The handler failed: forget the id so the provider's redelivery is processed.
           Effect.catchAllCause((cause) =>
-            Effect.zipRight(release, Effect.as(Effect.logError("webhook handler failed", cause), 500))
+            Effect.zipRight(release, Effect.as(Effect.logError("webhook handler failed", cause), answer(500)))
           )
         )
     }),
     Effect.withSpan("apikit.webhook.receive", { attributes: { scheme } })
-  ) as Effect.Effect<number, never, ReplayGuard | RouteContext<Routes[number]> | FR>
+  ) as Effect.Effect<Answer, never, ReplayGuard | RouteContext<Routes[number]> | FR>
 }
 
 const defaultUrl = (request: HttpServerRequest.HttpServerRequest): string =>
@@ -268,13 +287,13 @@ export const make = <const Routes extends ReadonlyArray<Route<any, any>>, FE = n
       yield* Effect.logWarning("webhook refused").pipe(
         Effect.annotateLogs({ scheme: options.verifier.scheme, reason: tooLarge ? "BodyTooLarge" : "ReadFailed" })
       )
-      return reply(tooLarge ? 413 : 400)
+      return reply(answer(tooLarge ? 413 : 400))
     }
     const headers: Headers.Headers = request.headers
-    const status = yield* handle(options, {
+    const result = yield* handle(options, {
       headers,
       body: body.right,
       url: (options.url ?? defaultUrl)(request)
     })
-    return reply(status)
+    return reply(result)
   })

@@ -60,3 +60,28 @@ export const sign = (
     [header]: `v0=${hmac("sha256", key, `v0:${options.timestamp}:`, bytes).toString("hex")}`
   }
 }
+
+/**
+ * The Events API's `url_verification` handshake: its `challenge`, for the
+ * receiver's `challenge` option (Slack expects it echoed with a 200).
+ *
+ * @since 0.1.0
+ */
+export const urlVerification = (json: unknown): string | undefined => {
+  if (typeof json !== "object" || json === null) return undefined
+  const { challenge, type } = json as { readonly type?: unknown; readonly challenge?: unknown }
+  return type === "url_verification" && typeof challenge === "string" ? challenge : undefined
+}
+
+/**
+ * The event type of an Events API delivery (`event.type` inside an
+ * `event_callback`, else the outer `type`), for the receiver's `eventType` option.
+ *
+ * @since 0.1.0
+ */
+export const eventType = (json: unknown): string | undefined => {
+  if (typeof json !== "object" || json === null) return undefined
+  const outer = json as { readonly type?: unknown; readonly event?: { readonly type?: unknown } }
+  if (outer.type === "event_callback" && typeof outer.event?.type === "string") return outer.event.type
+  return typeof outer.type === "string" ? outer.type : undefined
+}

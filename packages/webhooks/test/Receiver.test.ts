@@ -3,7 +3,7 @@
  * sent with node:http so the bytes on the wire are exactly the test's.
  */
 import { Capture } from "@apikit/testing"
-import { GitHub, Receiver, ReplayGuard, StandardWebhooks } from "@apikit/webhooks"
+import { GitHub, Receiver, ReplayGuard, Slack, StandardWebhooks } from "@apikit/webhooks"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import type * as HttpServer from "@effect/platform/HttpServer"
@@ -174,17 +174,50 @@ describe("Receiver.handle", () => {
         "x-github-event": "push",
         "x-github-delivery": "d1"
       }
-      expect(yield* Receiver.handle(options, { headers, body })).toBe(200)
-      expect(yield* Receiver.handle(options, { headers, body })).toBe(200)
+      expect(yield* Receiver.handle(options, { headers, body })).toEqual({ status: 200, body: "ok" })
+      expect((yield* Receiver.handle(options, { headers, body })).status).toBe(200)
       expect(yield* Ref.get(pushes)).toBe(1)
       const bad = { ...headers, "x-github-delivery": "d2", "x-hub-signature-256": `sha256=${"0".repeat(64)}` }
-      expect(yield* Receiver.handle(options, { headers: bad, body })).toBe(401)
+      expect(yield* Receiver.handle(options, { headers: bad, body })).toEqual({ status: 401, body: "unauthorized" })
       const capture = yield* Capture.Capture
       const dump = capture.dump()
       expect(dump).toContain("NoMatchingSignature")
       expect(dump).not.toContain(sentinel)
       expect(dump).not.toContain(GitHub.sign(Redacted.make(sentinel), body)["x-hub-signature-256"]!.slice(7))
     }).pipe(Effect.provide(Layer.merge(ReplayGuard.layerMemory(), Capture.layer))))
+})
+
+describe("Receiver.handle for Slack", () => {
+  it.effect("answers the url_verification challenge after verifying it, and dispatches event_callback by inner type", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(now * 1000)
+      const mentions = yield* Ref.make<ReadonlyArray<string>>([])
+      const AppMention = Schema.Struct({
+        event_id: Schema.String,
+        event: Schema.Struct({ type: Schema.Literal("app_mention"), text: Schema.String })
+      })
+      const options = {
+        verifier: Slack.verifier({ secrets: Redacted.make("slack-signing-secret") }),
+        challenge: Slack.urlVerification,
+        eventType: Slack.eventType,
+        routes: [Receiver.on("app_mention", AppMention, (e) => Ref.update(mentions, (all) => [...all, e.event.text]))]
+      }
+      const send = (json: unknown, secret = "slack-signing-secret") => {
+        const body = new TextEncoder().encode(JSON.stringify(json))
+        return Receiver.handle(options, { headers: Slack.sign(Redacted.make(secret), { timestamp: now, body }), body })
+      }
+      const handshake = {
+        type: "url_verification",
+        token: "t",
+        challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+      }
+      expect(yield* send(handshake)).toEqual({ status: 200, body: handshake.challenge })
+      expect((yield* send(handshake, "forged")).status).toBe(401)
+      const callback = { type: "event_callback", event_id: "Ev1", event: { type: "app_mention", text: "hi" } }
+      expect((yield* send(callback)).status).toBe(200)
+      expect((yield* send(callback)).status).toBe(200) // a Slack retry of Ev1: acknowledged, not processed again
+      expect(yield* Ref.get(mentions)).toEqual(["hi"])
+    }).pipe(Effect.provide(ReplayGuard.layerMemory())))
 })
 
 describe("Receiver.handle with random input", () => {
@@ -202,7 +235,7 @@ describe("Receiver.handle with random input", () => {
     ],
     ([body, headers]) =>
       Effect.gen(function*() {
-        const status = yield* Receiver.handle(options, { headers, body })
+        const { status } = yield* Receiver.handle(options, { headers, body })
         expect([400, 401]).toContain(status)
       }).pipe(Effect.provide(ReplayGuard.layerMemory()))
   )
@@ -214,7 +247,7 @@ describe("Receiver.handle with random input", () => {
       Effect.gen(function*() {
         yield* TestClock.setTime(now * 1000)
         const body = new TextEncoder().encode(text)
-        const status = yield* Receiver.handle(options, { headers: signed("msg_p", body), body })
+        const { status } = yield* Receiver.handle(options, { headers: signed("msg_p", body), body })
         // A random JSON value may happen to be a valid invoice.paid event or carry an unknown type: 200.
         expect([200, 400]).toContain(status)
       }).pipe(Effect.provide(ReplayGuard.layerMemory()))

@@ -246,7 +246,9 @@ export const handle = <const Routes extends ReadonlyArray<Route<any, any>>, FE =
         const e = error.value
         const log = e.reason === "Replayed" ? Effect.logDebug : Effect.logWarning
         return Effect.as(
-          log("webhook refused").pipe(Effect.annotateLogs({ scheme, reason: e.reason, header: e.header ?? "" })),
+          log("webhook refused").pipe(
+            Effect.annotateLogs({ scheme, reason: e.reason, header: e.header ?? "", detail: e.detail ?? "" })
+          ),
           answer(statusOf(e.reason))
         )
       },

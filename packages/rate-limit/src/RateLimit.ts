@@ -20,6 +20,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Bulkhead from "./internal/bulkhead.js"
 import { PauseStore } from "./PauseStore.js"
 
@@ -107,9 +108,12 @@ const rejected = (context: Policy.CallContext, key: string, retryAfter: Duration
  */
 export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, never, Stores> =>
   Effect.gen(function*() {
-    const window = Duration.decode(options.window)
+    // decodeUnknown, not decode: a malformed duration string must not throw.
+    const window = Option.getOrElse(Duration.decodeUnknown(options.window), () => Duration.zero)
     const windowMillis = Duration.toMillis(window)
-    const maxWaitMillis = options.maxWait === undefined ? undefined : Duration.toMillis(options.maxWait)
+    const maxWaitMillis = options.maxWait === undefined
+      ? undefined
+      : Option.match(Duration.decodeUnknown(options.maxWait), { onNone: () => NaN, onSome: Duration.toMillis })
     const invalid = validate(options, windowMillis, maxWaitMillis)
     if (invalid !== undefined) return yield* Effect.dieMessage(`RateLimit.make: ${invalid}`)
 

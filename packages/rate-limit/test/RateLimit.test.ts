@@ -3,7 +3,7 @@ import { PauseStore, RateLimit } from "@apikit/rate-limit"
 import { Capture, MockHttp } from "@apikit/testing"
 import * as RateLimiter from "@effect/experimental/RateLimiter"
 import { describe, expect, it } from "@effect/vitest"
-import { Array as Arr, Clock, Duration, Effect, Exit, Fiber, Layer, TestClock } from "effect"
+import { Array as Arr, Clock, Duration, Effect, Exit, Fiber, Layer, Redacted, TestClock } from "effect"
 
 const base = "https://api.example.com/v1"
 
@@ -232,6 +232,26 @@ describe("RateLimit", () => {
     }).pipe(withRoutes([MockHttp.get("/v1/x", server.handler)]))
   })
 
+  it.effect("no secret reaches a log line, span or rejection", () => {
+    const secret = "sk_live_SENTINEL_9137"
+    const server = stamped((n) => n === 1 ? MockHttp.status(429, { "retry-after": "3" }) : MockHttp.json(200, {}))
+    return Effect.gen(function*() {
+      const api = yield* client(
+        yield* RateLimit.make({ limit: 1, window: "1 minute", adaptive: true, onExceeded: "fail" }),
+        { headers: { authorization: Redacted.make(`Bearer ${secret}`) } }
+      )
+      const first = yield* flipNow(api.get("/x", { query: { api_key: secret } }))
+      const second = yield* flipNow(api.get("/x", { query: { api_key: secret } }))
+      expect([first._tag, (second as ApiError.RateLimited).reason]).toEqual(["RateLimited", "ClientLimit"])
+      const capture = yield* Capture.Capture
+      expect(capture.logs.some((l) => String(l.message).includes("paused by the server"))).toBe(true)
+      for (const text of [capture.dump(), first.message, second.message, JSON.stringify(second)]) {
+        expect(text).not.toContain(secret)
+      }
+      expect((yield* MockHttp.requests)[0]!.headers["authorization"]).toBe(`Bearer ${secret}`)
+    }).pipe(withRoutes([MockHttp.get("/v1/x", server.handler)]))
+  })
+
   it.effect("without adaptive mode the server's headers change nothing", () => {
     const server = stamped(MockHttp.json(200, {}, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "30" }))
     return Effect.gen(function*() {
@@ -322,5 +342,7 @@ describe("RateLimit", () => {
         RateLimit.make({ limit: 1, window: "1 second", bulkhead: { maxConcurrent: 0, maxQueue: 0 } })
       )
       expect(Exit.isFailure(bulkhead) && String(bulkhead.cause)).toContain("maxConcurrent")
+      const garbage = yield* Effect.exit(RateLimit.make({ limit: 1, window: "soon" as Duration.DurationInput }))
+      expect(Exit.isFailure(garbage) && String(garbage.cause)).toContain("window must be a positive")
     }).pipe(Effect.provide(RateLimit.layerMemory)))
 })

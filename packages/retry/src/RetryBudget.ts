@@ -12,6 +12,7 @@
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 
 /**
  * @since 0.1.0
@@ -72,7 +73,11 @@ const slots = 10
  * )
  */
 export const make = (options: Options): Effect.Effect<RetryBudget> => {
-  const windowMillis = Duration.toMillis(Duration.decode(options.window))
+  // decodeUnknown, not decode: a malformed duration string must not throw.
+  const windowMillis = Option.match(Duration.decodeUnknown(options.window), {
+    onNone: () => NaN,
+    onSome: Duration.toMillis
+  })
   const minRetries = options.minRetries ?? 10
   if (!(options.ratio >= 0) || !(windowMillis > 0) || !Number.isFinite(windowMillis) || !(minRetries >= 0)) {
     return Effect.dieMessage(

@@ -320,6 +320,14 @@ describe("Retry.transient", () => {
     }).pipe(withRoutes([MockHttp.get("/v1/x", server.handler)]))
   })
 
+  it.effect("a budget with garbage options dies with a message, never throws", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(Retry.budget({ ratio: 0.2, window: "soon" as Duration.DurationInput }))
+      expect(Exit.isFailure(exit) && String(exit.cause)).toContain("window a positive finite duration")
+      const ratio = yield* Effect.exit(Retry.budget({ ratio: -1, window: "1 second" }))
+      expect(Exit.isFailure(ratio)).toBe(true)
+    }))
+
   it.effect("minRetries lets a quiet client retry at all", () =>
     Effect.gen(function*() {
       const budget = yield* Retry.budget({ ratio: 0.1, window: "1 minute", minRetries: 2 })

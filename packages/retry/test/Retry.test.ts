@@ -87,6 +87,28 @@ describe("Retry.transient", () => {
       }
     }))
 
+  it.effect("across many seeds every delay stays within its bound", () =>
+    Effect.gen(function*() {
+      const seen = new Set<number>()
+      for (let seed = 0; seed < 25; seed++) {
+        const server = stamped(MockHttp.status(503))
+        yield* Effect.gen(function*() {
+          const api = yield* client(Retry.transient({ times: 4, base: "1 second", factor: 2, cap: "3 seconds" }))
+          yield* run(api.get("/x"))
+        }).pipe(
+          Effect.provide(MockHttp.layer([MockHttp.get("/v1/x", server.handler)])),
+          Effect.withRandom(Random.make(seed))
+        )
+        gaps(server.times).forEach((d, i) => {
+          expect(d).toBeGreaterThanOrEqual(0)
+          expect(d).toBeLessThan([1000, 2000, 3000, 3000][i]!)
+          seen.add(d)
+        })
+      }
+      // Jitter really spreads the clients: 100 delays, (almost) all different.
+      expect(seen.size).toBeGreaterThan(90)
+    }))
+
   it.effect("jitter: 'none' waits the exact exponential backoff", () => {
     const server = stamped(MockHttp.transportError("ECONNRESET"), MockHttp.status(504), MockHttp.json(200, {}))
     return Effect.gen(function*() {

@@ -1,7 +1,7 @@
 /**
  * An HTTP handler for @effect/platform `HttpServer` / `HttpRouter` that
  * receives webhooks: it reads the raw body with a size limit, verifies it,
- * decodes the JSON into typed events with Schema, drops replays and
+ * decodes the JSON (or form) into typed events with Schema, drops replays and
  * dispatches by event type.
  *
  * Answers: 2xx on success and for duplicates (already processed: the provider
@@ -186,11 +186,24 @@ const readBody = (
 
 const decoder = new TextDecoder("utf-8", { fatal: true })
 
-const parseJson = (scheme: string, body: Uint8Array): Either.Either<unknown, Webhook.WebhookError> => {
+const isForm = (headers: Webhook.HeadersInput): boolean => {
+  const type = headers["content-type"]
+  return typeof type === "string" && type.toLowerCase().startsWith("application/x-www-form-urlencoded")
+}
+
+/** JSON, or a form (Twilio, Slack slash commands) as an object of its fields; a repeated field keeps its last value. */
+const parseBody = (
+  scheme: string,
+  headers: Webhook.HeadersInput,
+  body: Uint8Array
+): Either.Either<unknown, Webhook.WebhookError> => {
   try {
-    return Either.right(JSON.parse(decoder.decode(body)) as unknown)
+    const text = decoder.decode(body)
+    return Either.right(isForm(headers) ? Object.fromEntries(new URLSearchParams(text)) : JSON.parse(text) as unknown)
   } catch {
-    return Either.left(new Webhook.WebhookError({ scheme, reason: "DecodeError", detail: "the body is not JSON" }))
+    return Either.left(
+      new Webhook.WebhookError({ scheme, reason: "DecodeError", detail: "the body is not UTF-8 JSON or a form" })
+    )
   }
 }
 
@@ -209,7 +222,7 @@ export const handle = <const Routes extends ReadonlyArray<Route<any, any>>, FE =
   const scheme = verifier.scheme
   const program = Effect.gen(function*() {
     const verified = yield* verifier.verify(request)
-    const json = yield* parseJson(scheme, request.body)
+    const json = yield* parseBody(scheme, request.headers, request.body)
     const challenge = options.challenge?.(json)
     if (challenge !== undefined) return { run: Effect.void, release: Effect.void, body: challenge }
     const type = (options.eventType ?? ((j) => field(j, "type")))(json, request.headers)

@@ -3,7 +3,7 @@
  * sent with node:http so the bytes on the wire are exactly the test's.
  */
 import { Capture } from "@apikit/testing"
-import { GitHub, Receiver, ReplayGuard, Slack, StandardWebhooks } from "@apikit/webhooks"
+import { GitHub, Receiver, ReplayGuard, Slack, StandardWebhooks, Twilio } from "@apikit/webhooks"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import type * as HttpServer from "@effect/platform/HttpServer"
@@ -217,6 +217,34 @@ describe("Receiver.handle for Slack", () => {
       expect((yield* send(callback)).status).toBe(200)
       expect((yield* send(callback)).status).toBe(200) // a Slack retry of Ev1: acknowledged, not processed again
       expect(yield* Ref.get(mentions)).toEqual(["hi"])
+    }).pipe(Effect.provide(ReplayGuard.layerMemory())))
+})
+
+describe("Receiver.handle for Twilio", () => {
+  it.effect("decodes form bodies and dispatches on a field of the form", () =>
+    Effect.gen(function*() {
+      const statuses = yield* Ref.make<ReadonlyArray<string>>([])
+      const url = "https://example.com/twilio/status"
+      const options = {
+        verifier: Twilio.verifier({ secrets: Redacted.make("twilio-token"), url }),
+        eventType: (json: unknown) => (json as { MessageStatus?: string }).MessageStatus,
+        routes: [
+          Receiver.on(
+            "delivered",
+            Schema.Struct({ MessageSid: Schema.String, MessageStatus: Schema.Literal("delivered") }),
+            (e) => Ref.update(statuses, (all) => [...all, e.MessageSid])
+          )
+        ]
+      }
+      const body = new TextEncoder().encode("MessageSid=SM1&MessageStatus=delivered&To=%2B15551234567")
+      const headers = {
+        ...Twilio.sign(Redacted.make("twilio-token"), { url, body }),
+        "content-type": "application/x-www-form-urlencoded; charset=utf-8",
+        "i-twilio-idempotency-token": "idem-1"
+      }
+      expect(yield* Receiver.handle(options, { headers, body })).toEqual({ status: 200, body: "ok" })
+      expect((yield* Receiver.handle(options, { headers, body })).status).toBe(200)
+      expect(yield* Ref.get(statuses)).toEqual(["SM1"])
     }).pipe(Effect.provide(ReplayGuard.layerMemory())))
 })
 

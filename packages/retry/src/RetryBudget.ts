@@ -15,11 +15,15 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 
 /**
+ * Marks a value as a {@link RetryBudget}.
+ *
  * @since 0.1.0
  */
 export const TypeId: unique symbol = Symbol.for("@apikit/retry/RetryBudget")
 
 /**
+ * The type of {@link TypeId}.
+ *
  * @since 0.1.0
  */
 export type TypeId = typeof TypeId

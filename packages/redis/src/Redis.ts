@@ -132,28 +132,31 @@ export const layer = (options: Options = {}): Layer.Layer<Redis, RedisError> =>
       )
       // Without an "error" listener ioredis prints every connection error to the console. Log each
       // outage once instead: when a ready connection closes, and again when it is ready again.
-      let lastError = "the connection closed"
+      let lastError: string | undefined
+      let ready = false
       let down = false
       client.on("error", (error: unknown) => {
         lastError = describe(error)
       })
       client.on("close", () => {
-        if (down || closing) return
+        if (!ready || down || closing) return
         down = true
         log(
           Effect.logWarning("apikit redis: connection lost; stores use their fallback until it is back").pipe(
-            Effect.annotateLogs({ url: shown, error: lastError })
+            Effect.annotateLogs({ url: shown, error: lastError ?? "the connection closed" })
           )
         )
       })
       client.on("ready", () => {
+        ready = true
         if (!down) return
         down = false
         log(Effect.logInfo("apikit redis: connection restored").pipe(Effect.annotateLogs({ url: shown })))
       })
       yield* Effect.tryPromise({
         try: () => client.connect(),
-        catch: (cause) => new RedisError({ url: shown, detail: describe(cause) })
+        // "Connection is closed" says less than the socket error that closed it.
+        catch: (cause) => new RedisError({ url: shown, detail: lastError ?? describe(cause) })
       })
       return { client, prefix: options.prefix ?? "apikit:" }
     })

@@ -142,6 +142,35 @@ describe("ApiClient", () => {
       MockHttp.get("/v1/reset", MockHttp.status(429, { "ratelimit": "limit=10, remaining=0, reset=12" }))
     ])))
 
+  it.effect("treats GitHub's 403 rate limits (remaining 0, or a Retry-After) as RateLimited", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(1_700_000_000_000)
+      const api = yield* client()
+      const primary = yield* failure(api.get("/primary"))
+      assertTag(primary, "RateLimited")
+      expect(primary.status).toBe(403)
+      expect(Duration.toMillis(primary.retryAfter!)).toBe(60_000)
+      const secondary = yield* failure(api.get("/secondary"))
+      assertTag(secondary, "RateLimited")
+      expect(Duration.toMillis(secondary.retryAfter!)).toBe(30_000)
+      // A 403 with quota left is a permission problem.
+      expect((yield* failure(api.get("/denied")))._tag).toBe("Forbidden")
+    }).pipe(withRoutes([
+      MockHttp.get(
+        "/v1/primary",
+        MockHttp.json(403, { message: "API rate limit exceeded" }, {
+          "x-ratelimit-limit": "60",
+          "x-ratelimit-remaining": "0",
+          "x-ratelimit-reset": String(1_700_000_000 + 60)
+        })
+      ),
+      MockHttp.get("/v1/secondary", MockHttp.json(403, { message: "secondary rate limit" }, { "retry-after": "30" })),
+      MockHttp.get(
+        "/v1/denied",
+        MockHttp.json(403, { message: "Resource not accessible" }, { "x-ratelimit-remaining": "4999" })
+      )
+    ])))
+
   it.effect("classifies transport failures", () =>
     Effect.gen(function*() {
       const api = yield* client()

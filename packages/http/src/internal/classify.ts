@@ -165,8 +165,20 @@ const classifyStatus = (info: ResponseInfo, nowMillis: number): ApiError.ApiErro
         ...(challenge === undefined ? {} : { wwwAuthenticate: Redaction.text(challenge).slice(0, 500) })
       })
     }
-    case 403:
-      return new ApiError.Forbidden(common(info))
+    case 403: {
+      // GitHub (and others) answer rate limits with 403: the primary limit with
+      // `X-RateLimit-Remaining: 0`, the secondary one with a Retry-After.
+      const retryAfter = RetryAfter.parse(info.headers["retry-after"], nowMillis)
+      const rateLimit = RateLimitHeaders.parse(info.headers, nowMillis)
+      if (retryAfter === undefined && rateLimit?.remaining !== 0) return new ApiError.Forbidden(common(info))
+      const hint = retryAfter ?? rateLimit?.reset
+      return new ApiError.RateLimited({
+        ...common(info),
+        reason: "TooManyRequests",
+        ...(hint === undefined ? {} : { retryAfter: hint }),
+        ...(rateLimit === undefined ? {} : { rateLimit })
+      })
+    }
     case 404:
       return new ApiError.NotFound(common(info))
     case 409:

@@ -13,51 +13,38 @@ import { Capture } from "@apikit/testing"
 import { ReplayGuard } from "@apikit/webhooks"
 import * as RateLimiter from "@effect/experimental/RateLimiter"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { Clock, Duration, Effect, Layer, Option, Redacted, Schedule } from "effect"
 import * as Support from "./support/redis.js"
 
 const config: CircuitBreakerStore.Config = { trip: [CircuitBreaker.consecutive(2)], probes: 1 }
 
 describe.skipIf(!Support.available)("Redis goes away mid-run", () => {
-  it.live("every store applies its documented fallback, and nothing crashes", () =>
+  it.live("every store applies its documented fallback, nothing crashes, and Redis is used again once back", () =>
     Effect.gen(function*() {
       const server = yield* Support.spareServer
       if (server === undefined) return expect.fail("redis-server is not installed (apt-get install redis-server)")
       const connection = yield* Layer.memoize(Redis.layer({ url: server.url, commandTimeout: "300 millis" }))
-      const instance = <I, S>(tag: any, layer: Layer.Layer<I, never, Redis.Redis>) =>
-        Support.instance(tag as never, layer.pipe(Layer.provide(connection))) as Effect.Effect<S, unknown>
+      const on = <I>(layer: Layer.Layer<I, never, Redis.Redis>) => layer.pipe(Layer.provide(connection))
       const { client } = yield* Support.instance(Redis.Redis, connection)
-      const limiterStore = yield* instance<RateLimiter.RateLimiterStore, RateLimiter.RateLimiterStore["Type"]>(
+      const limiterStore = yield* Support.instance(RateLimiter.RateLimiterStore, on(RedisRateLimiterStore.layer()))
+      const limiterFailing = yield* Support.instance(
         RateLimiter.RateLimiterStore,
-        RedisRateLimiterStore.layer()
+        on(RedisRateLimiterStore.layer({ onUnavailable: "fail" }))
       )
-      const limiterFailing = yield* instance<RateLimiter.RateLimiterStore, RateLimiter.RateLimiterStore["Type"]>(
-        RateLimiter.RateLimiterStore,
-        RedisRateLimiterStore.layer({ onUnavailable: "fail" })
-      )
-      const pauses = yield* instance<PauseStore.PauseStore, PauseStore.PauseStore["Type"]>(
-        PauseStore.PauseStore,
-        RedisPauseStore.layer()
-      )
-      const breaker = yield* instance<CircuitBreakerStore.CircuitBreakerStore, CircuitBreakerStore.Store>(
+      const pauses = yield* Support.instance(PauseStore.PauseStore, on(RedisPauseStore.layer()))
+      const breaker = yield* Support.instance(
         CircuitBreakerStore.CircuitBreakerStore,
-        RedisCircuitBreakerStore.layer()
+        on(RedisCircuitBreakerStore.layer())
       )
-      const rejecting = yield* instance<CircuitBreakerStore.CircuitBreakerStore, CircuitBreakerStore.Store>(
+      const rejecting = yield* Support.instance(
         CircuitBreakerStore.CircuitBreakerStore,
-        RedisCircuitBreakerStore.layer({ onUnavailable: "reject", rejectFor: "2 seconds" })
+        on(RedisCircuitBreakerStore.layer({ onUnavailable: "reject", rejectFor: "2 seconds" }))
       )
-      const guard = yield* instance<ReplayGuard.ReplayGuard, ReplayGuard.ReplayGuard["Type"]>(
-        ReplayGuard.ReplayGuard,
-        RedisReplayGuard.layer()
-      )
-      const tokens = yield* instance<TokenStore.TokenStore, TokenStore.TokenStore["Type"]>(
+      const guard = yield* Support.instance(ReplayGuard.ReplayGuard, on(RedisReplayGuard.layer()))
+      const tokens = yield* Support.instance(TokenStore.TokenStore, on(RedisTokenStore.layer()))
+      const tokensLocal = yield* Support.instance(
         TokenStore.TokenStore,
-        RedisTokenStore.layer()
-      )
-      const tokensLocal = yield* instance<TokenStore.TokenStore, TokenStore.TokenStore["Type"]>(
-        TokenStore.TokenStore,
-        RedisTokenStore.layer({ onUnavailable: "local" })
+        on(RedisTokenStore.layer({ onUnavailable: "local" }))
       )
       const limiter = yield* Effect.provideService(RateLimiter.make, RateLimiter.RateLimiterStore, limiterStore)
       const limiterStrict = yield* Effect.provideService(RateLimiter.make, RateLimiter.RateLimiterStore, limiterFailing)
@@ -129,5 +116,20 @@ describe.skipIf(!Support.available)("Redis goes away mid-run", () => {
       expect(messages).toContain("WARN apikit redis: the limiter store is unreachable; limiting this instance alone")
       expect(messages).toContain("WARN apikit redis: the circuit store is unreachable; using the fallback")
       expect(captured.dump()).not.toContain("sentinel-token")
+
+      // Redis comes back: the connection is restored in the background and the stores use it again.
+      yield* server.restart
+      yield* Effect.suspend(() => client.status === "ready" ? Effect.void : Effect.fail("not yet")).pipe(
+        Effect.retry(Schedule.intersect(Schedule.spaced("50 millis"), Schedule.recurs(100)))
+      )
+      yield* take
+      expect(yield* Effect.promise(() => client.exists("apikit:rl:crm"))).toBe(1)
+      expect(yield* guard.claim("svix:msg_2", Duration.minutes(5))).toBe(false)
+      expect(yield* Effect.promise(() => client.exists("apikit:replay:svix:msg_2"))).toBe(1)
+      yield* tokens.set("crm", token)
+      expect(Option.isSome(yield* tokens.get("crm"))).toBe(true)
+      expect(captured.logs.map((l) => `${l.level} ${String(l.message)}`)).toContain(
+        "INFO apikit redis: connection restored"
+      )
     }).pipe(Effect.scoped, Effect.provide(Capture.layer)))
 })

@@ -94,33 +94,41 @@ export const freePort = () =>
     })
   })
 
+/** Starts redis-server on `port` for the life of the scope; `false` when redis-server is not installed. */
+const serveOn = (port: number) =>
+  Effect.gen(function*() {
+    const child = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+          stdio: "ignore"
+        })
+      ),
+      (child) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
+    )
+    const spawned = yield* Effect.async<boolean>((resume) => {
+      child.once("spawn", () => resume(Effect.succeed(true)))
+      child.once("error", () => resume(Effect.succeed(false)))
+    })
+    if (!spawned) return false
+    // Ready when it accepts a connection (bounded: 100 tries, 20 ms apart).
+    yield* Effect.async<void, Error>((resume) => {
+      const socket = net.connect(port, "127.0.0.1")
+      socket.once("connect", () => {
+        socket.destroy()
+        resume(Effect.void)
+      })
+      socket.once("error", (e) => resume(Effect.fail(e)))
+    }).pipe(Effect.retry(Schedule.intersect(Schedule.spaced("20 millis"), Schedule.recurs(100))), Effect.orDie)
+    return true
+  })
+
 /**
  * A throw-away redis-server on a free port for the life of the scope, for
- * tests that take Redis away mid-run. `undefined` when redis-server is not installed.
+ * tests that take Redis away mid-run (and bring it back with `restart`).
+ * `undefined` when redis-server is not installed.
  */
 export const spareServer = Effect.gen(function*() {
   const port = yield* freePort()
-  const child = yield* Effect.acquireRelease(
-    Effect.sync(() =>
-      spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-        stdio: "ignore"
-      })
-    ),
-    (child) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
-  )
-  const spawned = yield* Effect.async<boolean>((resume) => {
-    child.once("spawn", () => resume(Effect.succeed(true)))
-    child.once("error", () => resume(Effect.succeed(false)))
-  })
-  if (!spawned) return undefined
-  // Ready when it accepts a connection (bounded: 100 tries, 20 ms apart).
-  yield* Effect.async<void, Error>((resume) => {
-    const socket = net.connect(port, "127.0.0.1")
-    socket.once("connect", () => {
-      socket.destroy()
-      resume(Effect.void)
-    })
-    socket.once("error", (e) => resume(Effect.fail(e)))
-  }).pipe(Effect.retry(Schedule.intersect(Schedule.spaced("20 millis"), Schedule.recurs(100))), Effect.orDie)
-  return { port, url: `redis://127.0.0.1:${port}` }
+  if (!(yield* serveOn(port))) return undefined
+  return { port, url: `redis://127.0.0.1:${port}`, restart: serveOn(port) }
 })

@@ -1,0 +1,188 @@
+/**
+ * The HTTP clients compared by `pnpm bench http`, each driven the way its
+ * users drive it: promise clients by async worker loops, Effect clients by
+ * `Effect.forEach` with the same concurrency inside one runtime.
+ *
+ * Every factory imports only what its client needs (dynamic imports), so the
+ * peak RSS of a run is that client's own.
+ */
+import type { Effect as E, ManagedRuntime as MR, Schema as S } from "effect"
+
+/** Runs `count` requests at `concurrency`, pushing each latency (ms) into `latencies`. */
+export type Driver = (count: number, concurrency: number, latencies: Array<number>) => Promise<void>
+
+const promiseDriver = (one: () => Promise<unknown>): Driver => async (count, concurrency, latencies) => {
+  let started = 0
+  const worker = async () => {
+    while (started < count) {
+      started++
+      const t = performance.now()
+      await one()
+      latencies.push(performance.now() - t)
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+}
+
+const effectDriver = async <R, Er>(
+  runtime: MR.ManagedRuntime<R, Er>,
+  one: E.Effect<unknown, unknown, R>
+): Promise<Driver> => {
+  const { Effect } = await import("effect")
+  return (count, concurrency, latencies) =>
+    runtime.runPromise(
+      Effect.forEach(
+        Array.from({ length: count }),
+        () => {
+          const t = performance.now()
+          return Effect.map(one, () => void latencies.push(performance.now() - t))
+        },
+        { concurrency, discard: true }
+      )
+    )
+}
+
+const project = async () => {
+  const { Schema } = await import("effect")
+  return Schema.Struct({
+    id: Schema.String,
+    name: Schema.String,
+    tags: Schema.Array(Schema.String),
+    active: Schema.Boolean,
+    count: Schema.Number
+  }) satisfies S.Schema<any, any, never>
+}
+
+// The same keep-alive pool size for every undici-based client (NodeHttpClient.layerUndici
+// and UndiciHttpClient.layer use the global dispatcher too).
+const undici = async () => {
+  const module = await import("undici")
+  module.setGlobalDispatcher(new module.Agent({ connections: 128 }))
+  return module
+}
+
+const apikitNoPolicies = (transport: "node" | "undici") => async (url: string) => {
+  await undici()
+  const { ManagedRuntime } = await import("effect")
+  const { ApiClient } = await import("@apikit/http")
+  const layer = transport === "node"
+    ? (await import("@effect/platform-node/NodeHttpClient")).layerUndici
+    : (await import("@apikit/http/UndiciHttpClient")).layer
+  const runtime = ManagedRuntime.make(layer)
+  const base = new URL(url)
+  const api = await runtime.runPromise(ApiClient.make({ baseUrl: base.origin }))
+  return effectDriver(runtime, api.get(base.pathname, { success: await project() }))
+}
+
+export const clients: Record<string, (url: string) => Promise<Driver>> = {
+  "undici.request": async (url) => {
+    const { request } = await undici()
+    return promiseDriver(async () => {
+      const { body } = await request(url)
+      return body.json()
+    })
+  },
+
+  "NodeHttpClient (plain)": async (url) => {
+    await undici()
+    const { Effect, ManagedRuntime } = await import("effect")
+    const NodeHttpClient = await import("@effect/platform-node/NodeHttpClient")
+    const HttpClient = await import("@effect/platform/HttpClient")
+    const runtime = ManagedRuntime.make(NodeHttpClient.layerUndici)
+    return effectDriver(runtime, Effect.flatMap(HttpClient.get(url), (r) => r.json))
+  },
+
+  "NodeHttpClient + retry + decode": async (url) => {
+    await undici()
+    const { Effect, ManagedRuntime, Schema } = await import("effect")
+    const NodeHttpClient = await import("@effect/platform-node/NodeHttpClient")
+    const HttpClient = await import("@effect/platform/HttpClient")
+    const runtime = ManagedRuntime.make(NodeHttpClient.layerUndici)
+    const decode = Schema.decodeUnknown(await project())
+    return effectDriver(
+      runtime,
+      Effect.flatMap(
+        HttpClient.HttpClient,
+        (client) =>
+          client.pipe(HttpClient.filterStatusOk, HttpClient.retryTransient({ times: 3 })).get(url).pipe(
+            Effect.flatMap((r) => r.json),
+            Effect.flatMap(decode)
+          )
+      )
+    )
+  },
+
+  "apikit ApiClient (no policies)": apikitNoPolicies("node"),
+
+  "apikit ApiClient (no policies) + UndiciHttpClient": apikitNoPolicies("undici"),
+
+  // What a production integration runs: OAuth2 client credentials (the token is fetched
+  // once, then served from the cache), a permissive limiter, a closed breaker,
+  // transient retries, attempt and total timeouts and a Schema-decoded body.
+  "apikit ApiClient (full pipeline)": async (url) => {
+    await undici()
+    const { Effect, Layer, ManagedRuntime, Redacted } = await import("effect")
+    const { ApiClient } = await import("@apikit/http")
+    const UndiciHttpClient = await import("@apikit/http/UndiciHttpClient")
+    const { OAuth2, TokenStore } = await import("@apikit/auth")
+    const { RateLimit } = await import("@apikit/rate-limit")
+    const { CircuitBreaker, CircuitBreakerStore } = await import("@apikit/circuit-breaker")
+    const { Retry } = await import("@apikit/retry")
+    const runtime = ManagedRuntime.make(
+      Layer.mergeAll(
+        UndiciHttpClient.layer,
+        TokenStore.layerMemory,
+        RateLimit.layerMemory,
+        CircuitBreakerStore.layerMemory
+      )
+    )
+    const base = new URL(url)
+    const api = await runtime.runPromise(Effect.gen(function*() {
+      return yield* ApiClient.make({
+        baseUrl: base.origin,
+        auth: yield* OAuth2.clientCredentials({
+          tokenUrl: `${base.origin}/oauth/token`,
+          clientId: "bench",
+          clientSecret: Redacted.make("bench-secret")
+        }),
+        rateLimit: yield* RateLimit.make({ limit: 1_000_000_000, window: "1 second" }),
+        circuitBreaker: yield* CircuitBreaker.make(),
+        retry: Retry.transient(),
+        timeout: { attempt: "5 seconds", total: "30 seconds" }
+      })
+    }))
+    return effectDriver(runtime, api.get(base.pathname, { success: await project() }))
+  },
+
+  got: async (url) => {
+    const { default: got } = await import("got")
+    return promiseDriver(() => got(url).json())
+  },
+
+  ky: async (url) => {
+    const { default: ky } = await import("ky")
+    return promiseDriver(() => ky.get(url, { retry: 0 }).json())
+  },
+
+  axios: async (url) => {
+    const { default: axios } = await import("axios")
+    return promiseDriver(() => axios.get(url))
+  },
+
+  "cockatiel(retry+breaker+timeout) + undici": async (url) => {
+    const { request } = await undici()
+    const { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleAll, retry, timeout, TimeoutStrategy, wrap } =
+      await import("cockatiel")
+    const policy = wrap(
+      retry(handleAll, { maxAttempts: 3, backoff: new ExponentialBackoff() }),
+      circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) }),
+      timeout(5_000, TimeoutStrategy.Aggressive)
+    )
+    return promiseDriver(() =>
+      policy.execute(async ({ signal }) => {
+        const { body } = await request(url, { signal })
+        return body.json()
+      })
+    )
+  }
+}

@@ -21,6 +21,7 @@ import * as Redacted from "effect/Redacted"
 import * as Runtime from "effect/Runtime"
 import * as Schema from "effect/Schema"
 import { Redis as IORedis, type RedisOptions } from "ioredis"
+import { describe } from "./internal/describe.js"
 
 /**
  * Redis could not be reached when the layer was built.
@@ -80,9 +81,6 @@ export const maskUrl = (url: string): string => {
   if (u.password !== "") u.password = "***"
   return u.toString()
 }
-
-/** Why a promise from ioredis failed, as one line without secrets (ioredis errors never carry the password). */
-export const describe = (cause: unknown): string => cause instanceof Error ? cause.message : String(cause)
 
 /**
  * Connects to Redis for the lifetime of the layer and closes the connection

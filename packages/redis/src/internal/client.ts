@@ -1,6 +1,6 @@
 import * as Effect from "effect/Effect"
 import type { Redis as IORedis } from "ioredis"
-import { describe } from "../Redis.js"
+import { describe } from "./describe.js"
 
 /** Runs one ioredis command; a failure becomes a one-line description (never a secret: ioredis errors carry none). */
 export const call = <A>(f: () => Promise<A>): Effect.Effect<A, string> => Effect.tryPromise({ try: f, catch: describe })

@@ -63,9 +63,11 @@ describe("chaos against the Sandbox", () => {
             clientId: "chaos",
             clientSecret: Redacted.make(clientSecret)
           }),
-          // 9 per 50 ms: any 1-second window overlaps at most 21 such windows, so the
-          // server sees at most 189 requests per second, under its 200.
-          rateLimit: yield* RateLimit.make({ limit: 9, window: "50 millis", adaptive: true, maxWait: "10 seconds" }),
+          // 8 per 50 ms: any 1-second window overlaps at most 21 such windows, so at most
+          // 168 requests leave per second. The headroom to the server's 200 absorbs send
+          // jitter: on a loaded machine permits from neighbouring windows can arrive
+          // together (9 per 50 ms, a 189 bound, was once observed at 206).
+          rateLimit: yield* RateLimit.make({ limit: 8, window: "50 millis", adaptive: true, maxWait: "10 seconds" }),
           circuitBreaker: yield* CircuitBreaker.make({
             trip: CircuitBreaker.failureRate({ threshold: 0.6, window: 40, minimumCalls: 20 }),
             openDuration: "300 millis"

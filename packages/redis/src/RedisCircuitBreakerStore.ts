@@ -24,7 +24,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { lua } from "./internal/circuitLua.js"
-import { call, px, script } from "./internal/client.js"
+import { call, outageLog, px, script } from "./internal/client.js"
 import { Redis } from "./Redis.js"
 
 /**
@@ -149,6 +149,7 @@ export const layer = (options: Options = {}): Layer.Layer<Store.CircuitBreakerSt
     Store.CircuitBreakerStore,
     Effect.gen(function*() {
       const { client, prefix } = yield* Redis
+      const warn = outageLog()
       const local = Store.makeMemory()
       const circuit = script(client, "apikitCircuitV1", lua, 1)
       const idle = px(Duration.toMillis(options.idleTtl ?? Duration.hours(1)))
@@ -167,9 +168,11 @@ export const layer = (options: Options = {}): Layer.Layer<Store.CircuitBreakerSt
           Effect.map((json) => onReply(JSON.parse(json))),
           Effect.catchAll((detail) =>
             Effect.zipRight(
-              Effect.logWarning("apikit redis: the circuit store is unreachable; using the fallback").pipe(
-                Effect.annotateLogs({ key, detail, fallback: reject ? "reject" : "local" })
-              ),
+              warn("apikit redis: the circuit store is unreachable; using the fallback", {
+                key,
+                detail,
+                fallback: reject ? "reject" : "local"
+              }),
               reject ? Effect.sync(onReject) : onLocal
             )
           )

@@ -15,7 +15,7 @@ import { PauseStore, PauseStoreError } from "@apikit/rate-limit/PauseStore"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { call, px, script } from "./internal/client.js"
+import { call, outageLog, px, script } from "./internal/client.js"
 import { Redis } from "./Redis.js"
 
 /**
@@ -47,6 +47,7 @@ export const layer = (options: Options = {}): Layer.Layer<PauseStore, never, Red
     PauseStore,
     Effect.gen(function*() {
       const { client, prefix } = yield* Redis
+      const warn = outageLog()
       const local = yield* Effect.provide(PauseStore, PauseStore.layerMemory)
       const pause = script(client, "apikitPauseV1", pauseLua, 1)
       const keyOf = (key: string) => `${prefix}pause:${key}`
@@ -54,9 +55,7 @@ export const layer = (options: Options = {}): Layer.Layer<PauseStore, never, Red
         options.onUnavailable === "fail"
           ? Effect.fail(new PauseStoreError({ key, detail: `Redis: ${detail}` }))
           : Effect.zipRight(
-            Effect.logWarning("apikit redis: the pause store is unreachable; using this instance's pauses").pipe(
-              Effect.annotateLogs({ key, detail })
-            ),
+            warn("apikit redis: the pause store is unreachable; using this instance's pauses", { key, detail }),
             onLocal
           )
       return PauseStore.of({

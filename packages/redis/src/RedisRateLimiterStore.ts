@@ -24,7 +24,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { script } from "./internal/client.js"
+import { outageLog, script } from "./internal/client.js"
 import { Redis } from "./Redis.js"
 
 /**
@@ -98,6 +98,7 @@ export const layer = (options: Options = {}): Layer.Layer<RateLimiter.RateLimite
     RateLimiter.RateLimiterStore,
     Effect.gen(function*() {
       const { client, prefix } = yield* Redis
+      const warn = outageLog()
       const local = yield* Effect.provide(RateLimiter.RateLimiterStore, RateLimiter.layerStoreMemory)
       const fixedWindow = script(client, "apikitFixedWindowV1", fixedWindowLua, 1)
       const tokenBucket = script(client, "apikitTokenBucketV1", tokenBucketLua, 1)
@@ -113,9 +114,10 @@ export const layer = (options: Options = {}): Layer.Layer<RateLimiter.RateLimite
                 })
               )
               : Effect.zipRight(
-                Effect.logWarning("apikit redis: the limiter store is unreachable; limiting this instance alone").pipe(
-                  Effect.annotateLogs({ key, detail: cause instanceof Error ? cause.message : String(cause) })
-                ),
+                warn("apikit redis: the limiter store is unreachable; limiting this instance alone", {
+                  key,
+                  detail: cause instanceof Error ? cause.message : String(cause)
+                }),
                 onLocal
               )
           )

@@ -17,7 +17,7 @@ import * as MemoryGuard from "@apikit/webhooks/ReplayGuard"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { call, px } from "./internal/client.js"
+import { call, outageLog, px } from "./internal/client.js"
 import { Redis } from "./Redis.js"
 
 /**
@@ -45,13 +45,16 @@ export const layer = (options: Options = {}): Layer.Layer<ReplayGuard, never, Re
     ReplayGuard,
     Effect.gen(function*() {
       const { client, prefix } = yield* Redis
+      const warn = outageLog()
       const local = yield* Effect.provide(ReplayGuard, MemoryGuard.layerMemory())
       const acceptAll = options.onUnavailable === "accept"
       const keyOf = (key: string) => `${prefix}replay:${key}`
       const unavailable = (operation: string, key: string) => (detail: string) =>
-        Effect.logWarning(`apikit redis: the replay guard could not ${operation}; using the fallback`).pipe(
-          Effect.annotateLogs({ key, detail, fallback: acceptAll ? "accept" : "local" })
-        )
+        warn(`apikit redis: the replay guard could not ${operation}; using the fallback`, {
+          key,
+          detail,
+          fallback: acceptAll ? "accept" : "local"
+        })
       return ReplayGuard.of({
         claim: (key, ttl) =>
           call(() => client.set(keyOf(key), "1", "PX", px(Duration.toMillis(ttl)), "NX")).pipe(

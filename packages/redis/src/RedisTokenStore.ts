@@ -29,7 +29,7 @@ import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
-import { call, px, script } from "./internal/client.js"
+import { call, outageLog, px, script } from "./internal/client.js"
 import { Redis } from "./Redis.js"
 
 /**
@@ -82,6 +82,7 @@ export const layer = (options: Options = {}): Layer.Layer<TokenStore, never, Red
     TokenStore,
     Effect.gen(function*() {
       const { client, prefix } = yield* Redis
+      const warn = outageLog()
       const local = yield* Effect.provide(TokenStore, TokenStore.layerMemory)
       const useLocal = options.onUnavailable === "local"
       const retainMillis = Duration.toMillis(options.retain ?? Duration.days(30))
@@ -99,9 +100,11 @@ export const layer = (options: Options = {}): Layer.Layer<TokenStore, never, Red
         ) =>
           useLocal
             ? Effect.zipRight(
-              Effect.logWarning("apikit redis: the token store is unreachable; using this instance's tokens").pipe(
-                Effect.annotateLogs({ key, operation, detail })
-              ),
+              warn("apikit redis: the token store is unreachable; using this instance's tokens", {
+                key,
+                operation,
+                detail
+              }),
               onLocal
             )
             : Effect.fail(new TokenStoreError({ operation, key, detail: `Redis: ${detail}` }))

@@ -113,7 +113,13 @@ describe.skipIf(!Support.available)("Redis goes away mid-run", () => {
       const captured = yield* Capture.Capture
       const messages = captured.logs.map((l) => `${l.level} ${String(l.message)}`)
       expect(messages).toContain("WARN apikit redis: connection lost; stores use their fallback until it is back")
-      expect(messages).toContain("WARN apikit redis: the limiter store is unreachable; limiting this instance alone")
+      // Three calls took the limiter's fallback; the warning says so once (a flood helps nobody).
+      expect(
+        messages.filter((m) =>
+          m === "WARN apikit redis: the limiter store is unreachable; limiting this instance alone"
+        )
+      )
+        .toHaveLength(1)
       expect(messages).toContain("WARN apikit redis: the circuit store is unreachable; using the fallback")
       expect(captured.dump()).not.toContain("sentinel-token")
 

@@ -1,3 +1,4 @@
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type { Redis as IORedis } from "ioredis"
 import { describe } from "./describe.js"
@@ -20,3 +21,18 @@ export const script = (client: IORedis, name: string, lua: string, numberOfKeys:
 
 /** A positive whole number of milliseconds for PX / PEXPIRE. */
 export const px = (millis: number): number => Math.max(1, Math.ceil(millis))
+
+/**
+ * A store's "Redis is unreachable" warning, at most once per `everyMillis`
+ * (debug in between): during an outage every call takes the fallback, and a
+ * warning per call would flood the logs.
+ */
+export const outageLog = (everyMillis = 10_000) => {
+  let last = -Infinity
+  return (message: string, annotations: Record<string, unknown>): Effect.Effect<void> =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const warn = now - last >= everyMillis
+      if (warn) last = now
+      return (warn ? Effect.logWarning(message) : Effect.logDebug(message)).pipe(Effect.annotateLogs(annotations))
+    })
+}

@@ -70,10 +70,14 @@ const accepted = (c: Case, headers: Webhook.HeadersInput, body: Uint8Array, url?
 
 const body = FastCheck.uint8Array({ maxLength: 600 })
 
+// 100 runs per property in pnpm test; 10,000 in pnpm test:chaos (APIKIT_CHAOS=1).
+const chaos = process.env["APIKIT_CHAOS"] === "1"
+const runs = { timeout: chaos ? 600_000 : 30_000, fastCheck: { numRuns: chaos ? 10_000 : 100 } }
+
 describe("properties", () => {
   for (const c of cases) {
     describe(c.name, () => {
-      it.prop("accepts what it signed", [body], ([b]) => accepted(c, c.sign(b), b))
+      it.prop("accepts what it signed", [body], ([b]) => accepted(c, c.sign(b), b), runs)
 
       it.prop(
         "never accepts a mutated signature header",
@@ -87,7 +91,8 @@ describe("properties", () => {
           const mutated = value.slice(0, at) + String.fromCharCode((value.charCodeAt(at) + delta) % 0x10000) +
             value.slice(at + 1)
           return mutated === value || !accepted(c, { ...headers, [name]: mutated }, b)
-        }
+        },
+        runs
       )
 
       it.prop(
@@ -100,7 +105,8 @@ describe("properties", () => {
           const changed = Uint8Array.from(b)
           changed[i % b.length] = changed[i % b.length]! ^ (1 << bit)
           return !accepted(c, headers, changed, url)
-        }
+        },
+        runs
       )
 
       it.prop(
@@ -130,7 +136,8 @@ describe("properties", () => {
           body,
           FastCheck.option(FastCheck.webUrl())
         ],
-        ([headers, b, url]) => !accepted(c, headers, b, url ?? undefined)
+        ([headers, b, url]) => !accepted(c, headers, b, url ?? undefined),
+        runs
       )
     })
   }

@@ -1,7 +1,7 @@
 import { Redis, RedisRateLimiterStore } from "@apikit/redis"
 import * as RateLimiter from "@effect/experimental/RateLimiter"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Layer } from "effect"
+import { Duration, Effect, Layer, TestClock } from "effect"
 import * as Support from "./support/redis.js"
 
 const contract = (layer: () => Layer.Layer<RateLimiter.RateLimiterStore, unknown>) => {
@@ -92,6 +92,36 @@ describe.skipIf(!Support.available)("RateLimiterStore contract: Redis", () => {
       expect(keys.get(`${prefix}rl:fw`)).toBeLessThanOrEqual(12_000)
       expect(keys.get(`${prefix}rl:tb`)).toBeGreaterThan(0)
       expect(keys.get(`${prefix}rl:tb`)).toBeLessThanOrEqual(24_000)
+    }))
+
+  it.scoped("token bucket: answers exactly as the memory store over 300 random takes on the Clock", () =>
+    Effect.gen(function*() {
+      const redis = yield* Support.instance(
+        RateLimiter.RateLimiterStore,
+        RedisRateLimiterStore.layer().pipe(Layer.provide(Support.layer()))
+      )
+      const memory = yield* Support.instance(RateLimiter.RateLimiterStore, RateLimiter.layerStoreMemory)
+      let seed = 42
+      const random = () => {
+        seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0
+        return seed / 4294967296
+      }
+      const answers: Array<[number, number]> = []
+      for (let i = 0; i < 300; i++) {
+        yield* TestClock.adjust(Duration.millis(Math.floor(random() * 120)))
+        const take = {
+          key: random() < 0.5 ? "a" : "b",
+          tokens: 1 + Math.floor(random() * 3),
+          limit: 5,
+          refillRate: Duration.millis(100),
+          allowOverflow: random() < 0.3
+        }
+        answers.push([yield* memory.tokenBucket(take), yield* redis.tokenBucket(take)])
+      }
+      expect(answers.map(([, r]) => r)).toEqual(answers.map(([m]) => m))
+      // Both refills and refusals happened, or the comparison proves little.
+      expect(answers.some(([m]) => m < 0)).toBe(true)
+      expect(answers.some(([m]) => m >= 3)).toBe(true)
     }))
 
   it.scoped("instances share one quota", () =>

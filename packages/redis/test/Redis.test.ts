@@ -1,7 +1,12 @@
-import { Redis } from "@apikit/redis"
+import { TokenStore } from "@apikit/auth"
+import { CircuitBreakerStore } from "@apikit/circuit-breaker"
+import { PauseStore } from "@apikit/rate-limit"
+import { Redis, RedisStores } from "@apikit/redis"
 import { Capture } from "@apikit/testing"
+import { ReplayGuard } from "@apikit/webhooks"
+import * as RateLimiter from "@effect/experimental/RateLimiter"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer, Redacted } from "effect"
+import { ConfigProvider, Context, Duration, Effect, Layer, Redacted } from "effect"
 import * as Support from "./support/redis.js"
 
 // The one line a machine without Redis prints (the other suites skip silently).
@@ -43,4 +48,23 @@ describe("Redis connection", () => {
       expect(yield* Effect.promise(() => client.ping())).toBe("PONG")
       expect((yield* Capture.Capture).logs).toEqual([])
     }).pipe(Effect.scoped, Effect.provide(Capture.layer)))
+
+  it.effect.skipIf(!Support.available)(
+    "RedisStores.layerConfig provides every store from REDIS_URL",
+    () =>
+      Effect.gen(function*() {
+        const prefix = Support.newPrefix()
+        const context = yield* Layer.build(RedisStores.layerConfig({ prefix })).pipe(
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["REDIS_URL", Support.url]])))
+        )
+        const guard = Context.get(context, ReplayGuard.ReplayGuard)
+        expect(yield* guard.claim("svix:layer", Duration.seconds(5))).toBe(false)
+        expect(yield* guard.claim("svix:layer", Duration.seconds(5))).toBe(true)
+        expect(Context.getOption(context, RateLimiter.RateLimiterStore)._tag).toBe("Some")
+        expect(Context.getOption(context, PauseStore.PauseStore)._tag).toBe("Some")
+        expect(Context.getOption(context, CircuitBreakerStore.CircuitBreakerStore)._tag).toBe("Some")
+        expect(Context.getOption(context, TokenStore.TokenStore)._tag).toBe("Some")
+        yield* guard.release("svix:layer")
+      }).pipe(Effect.scoped)
+  )
 })

@@ -9,6 +9,8 @@ import type * as CliApp from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as Effect from "effect/Effect"
+import * as DemoCommand from "./DemoCommand.js"
+import * as SandboxCommand from "./SandboxCommand.js"
 import type { Stdin } from "./Stdin.js"
 import * as WebhooksCommand from "./WebhooksCommand.js"
 
@@ -19,7 +21,7 @@ import * as WebhooksCommand from "./WebhooksCommand.js"
  */
 export const root = Command.make("apikit").pipe(
   Command.withDescription("apikit: tools for integrating with third-party HTTP APIs."),
-  Command.withSubcommands([WebhooksCommand.command])
+  Command.withSubcommands([WebhooksCommand.command, SandboxCommand.command, DemoCommand.command])
 )
 
 /**

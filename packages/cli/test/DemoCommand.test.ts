@@ -1,0 +1,60 @@
+import { Cli, Stdin } from "@apikit/cli"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { describe, expect, it } from "@effect/vitest"
+import { type Console, Effect, Layer } from "effect"
+
+/** Runs `apikit <args>` in-process, capturing stdout and stderr. */
+const apikit = (args: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const out: Array<string> = []
+    const err: Array<string> = []
+    const base = yield* Effect.console
+    const console: Console.Console = {
+      ...base,
+      log: (...xs) => Effect.sync(() => void out.push(xs.join(" "))),
+      error: (...xs) => Effect.sync(() => void err.push(xs.join(" ")))
+    }
+    const code = yield* Cli.run(["node", "apikit", ...args]).pipe(
+      Effect.withConsole(console),
+      Effect.provide(Layer.merge(NodeContext.layer, Stdin.Stdin.layerTest(undefined)))
+    )
+    return { code, stdout: out.join("\n"), stderr: err.join("\n") }
+  })
+
+describe("apikit demo", () => {
+  it.live(
+    "runs the demo and prints the summary table; exit 0 when every invariant holds",
+    () =>
+      Effect.gen(function*() {
+        const { code, stdout } = yield* apikit([
+          "demo",
+          "--count",
+          "8",
+          "--limit",
+          "100",
+          "--faults",
+          "5xx=0.2",
+          "--seed",
+          "3"
+        ])
+        expect(stdout).toContain("apikit demo: 8 projects, 20 at a time, against a sandbox limited to 100 req/s")
+        expect(stdout).toMatch(/projects created\s+8\/8 ✓/)
+        expect(stdout).toMatch(/webhooks verified\s+8\/8 ✓ \(0 rejected\)/)
+        expect(stdout).toMatch(/duplicates\s+0 ✓/)
+        expect(stdout).toMatch(/max request rate\s+\d+\/s of 100\/s allowed ✓ \(client paced at 66\/s\)/)
+        expect(stdout).toContain("all invariants held")
+        expect(code).toBe(0)
+      }),
+    { timeout: 30_000 }
+  )
+
+  it.effect("usage errors exit 2 with the reason: faults that do not parse, a count of 0", () =>
+    Effect.gen(function*() {
+      const faults = yield* apikit(["demo", "--faults", "hang=lots"])
+      expect(faults.code).toBe(2)
+      expect(faults.stderr).toContain("--faults:")
+      const count = yield* apikit(["demo", "--count", "0"])
+      expect(count.code).toBe(2)
+      expect(count.stderr).toBe("apikit demo: --count must be an integer from 1 to 100000")
+    }))
+})

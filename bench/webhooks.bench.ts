@@ -1,7 +1,8 @@
 /**
  * Webhook verification throughput with a 2 KB body, per scheme: apikit's
- * verifiers against raw node:crypto (createHmac + timingSafeEqual, the least
- * any verifier must do) and the providers' own packages, in one run.
+ * verifiers against hand-written node:crypto receivers (createHmac +
+ * timingSafeEqual, the least any verifier must do, in the two usual forms) and
+ * the providers' own packages, in one run.
  *
  * apikit is measured two ways: `verifyAt`, the synchronous core, and `verify`,
  * the Effect (reading `Clock`), run `batch` times inside one fiber as a receiver
@@ -38,15 +39,56 @@ const bodyBytes = Buffer.from(body)
 const now = Math.floor(Date.now() / 1000)
 const nowMillis = now * 1000
 
+/** One raw node:crypto implementation: `[label, verify]`. */
+type Raw = readonly [name: string, verify: () => boolean]
+
 interface Case {
   readonly scheme: string
-  readonly raw: () => boolean
+  /** Hand-written node:crypto verifications, the reference for the ratio column. */
+  readonly raw: ReadonlyArray<Raw>
   readonly verifier: Webhook.Verifier
   readonly request: Webhook.WebhookRequest
   readonly peers: ReadonlyArray<readonly [string, () => unknown]>
 }
 
-const hex = (key: string, content: string | Buffer) => createHmac("sha256", key).update(content).digest()
+const encodedRaw = "node:crypto: digest(encoding) + timingSafeEqual of the texts"
+const decodedRaw = "node:crypto: digest() + timingSafeEqual of the decoded header"
+
+/**
+ * The two ways a receiver is written by hand with node:crypto, as the providers'
+ * docs show them: encode our HMAC and compare the texts (GitHub's, Slack's and
+ * Shopify's docs, @octokit/webhooks-methods), or decode the received signature
+ * and compare bytes. Both get the secret as the user holds it, read the header
+ * from the request, feed the signed prefix and the raw body bytes to the HMAC
+ * (no string concatenation of the body) and skip every format check, so they
+ * are the least a verifier can do.
+ */
+const rawPair = (
+  algorithm: "sha1" | "sha256",
+  key: string | Buffer,
+  encoding: "hex" | "base64",
+  prefix: () => string,
+  body: Buffer | (() => string),
+  signature: () => string
+): ReadonlyArray<Raw> => {
+  const mac = () => {
+    const signedPrefix = prefix()
+    const h = signedPrefix === "" ? createHmac(algorithm, key) : createHmac(algorithm, key).update(signedPrefix)
+    return typeof body === "function" ? h.update(body()) : h.update(body)
+  }
+  return [
+    [encodedRaw, () => {
+      const expected = mac().digest(encoding)
+      const received = signature()
+      return expected.length === received.length && timingSafeEqual(Buffer.from(expected), Buffer.from(received))
+    }],
+    [decodedRaw, () => {
+      const received = Buffer.from(signature(), encoding)
+      const expected = mac().digest()
+      return expected.length === received.length && timingSafeEqual(expected, received)
+    }]
+  ]
+}
 
 const cases = (): ReadonlyArray<Case> => {
   const swSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -56,24 +98,30 @@ const cases = (): ReadonlyArray<Case> => {
   const svix = new Svix(swSecret)
 
   const stripeSecret = "whsec_stripe_bench"
-  const stripeHeader = Stripe.sign(Redacted.make(stripeSecret), { timestamp: now, body })["stripe-signature"]!
+  const stripeHeaders = Stripe.sign(Redacted.make(stripeSecret), { timestamp: now, body })
+  const stripeHeader = stripeHeaders["stripe-signature"]!
   const stripe = new StripeSdk("sk_test_bench")
 
-  const ghHeader = GitHub.sign(Redacted.make("gh-secret"), body)["x-hub-signature-256"]!
+  const gh = GitHub.sign(Redacted.make("gh-secret"), body)
   const slack = Slack.sign(Redacted.make("slack-secret"), { timestamp: now, body })
-  const shopify = Shopify.sign(Redacted.make("shop-secret"), body)["x-shopify-hmac-sha256"]!
+  const shopify = Shopify.sign(Redacted.make("shop-secret"), body)
   const twilioBody = new URLSearchParams({ Body: "x".repeat(1900), From: "+1555", MessageSid: "SM1" }).toString()
+  const twilioBytes = Buffer.from(twilioBody)
   const twilioUrl = "https://example.com/sms"
-  const twilio = Twilio.sign(Redacted.make("tw-token"), { url: twilioUrl, body: twilioBody })["x-twilio-signature"]!
+  const twilio = Twilio.sign(Redacted.make("tw-token"), { url: twilioUrl, body: twilioBody })
 
   return [
     {
       scheme: "Standard Webhooks",
-      raw: () => {
-        const sig = Buffer.from(sw["webhook-signature"]!.slice(3), "base64")
-        const mac = createHmac("sha256", swKey).update(`msg_1.${now}.`).update(bodyBytes).digest()
-        return timingSafeEqual(mac, sig)
-      },
+      // The header carries `v1,<base64>`; the id and timestamp come from their own headers.
+      raw: rawPair(
+        "sha256",
+        swKey,
+        "base64",
+        () => `${sw["webhook-id"]}.${sw["webhook-timestamp"]}.`,
+        bodyBytes,
+        () => sw["webhook-signature"]!.slice(3)
+      ),
       verifier: Either.getOrThrow(StandardWebhooks.verifier({ secrets: Redacted.make(swSecret) })),
       request: { headers: sw, body: bodyBytes },
       peers: [
@@ -83,12 +131,17 @@ const cases = (): ReadonlyArray<Case> => {
     },
     {
       scheme: "Stripe",
-      raw: () => {
-        const sig = Buffer.from(stripeHeader.split(",v1=")[1]!, "hex")
-        return timingSafeEqual(hex(stripeSecret, `${now}.${body}`), sig)
-      },
+      // The timestamp and the one v1 are split out of `t=…,v1=…` the way a hand-written receiver does.
+      raw: rawPair(
+        "sha256",
+        stripeSecret,
+        "hex",
+        () => `${stripeHeaders["stripe-signature"]!.slice(2, stripeHeader.indexOf(","))}.`,
+        bodyBytes,
+        () => stripeHeaders["stripe-signature"]!.split(",v1=")[1]!
+      ),
       verifier: Stripe.verifier({ secrets: Redacted.make(stripeSecret) }),
-      request: { headers: { "stripe-signature": stripeHeader }, body: bodyBytes },
+      request: { headers: stripeHeaders, body: bodyBytes },
       peers: [
         [
           "stripe webhooks.signature.verifyHeader",
@@ -102,39 +155,48 @@ const cases = (): ReadonlyArray<Case> => {
     },
     {
       scheme: "GitHub",
-      raw: () => timingSafeEqual(hex("gh-secret", bodyBytes), Buffer.from(ghHeader.slice(7), "hex")),
+      raw: rawPair("sha256", "gh-secret", "hex", () => "", bodyBytes, () => gh["x-hub-signature-256"]!.slice(7)),
       verifier: GitHub.verifier({ secrets: Redacted.make("gh-secret") }),
-      request: { headers: { "x-hub-signature-256": ghHeader }, body: bodyBytes },
-      peers: [["@octokit/webhooks-methods verify (async)", () => octokitVerify("gh-secret", body, ghHeader)]]
+      request: { headers: gh, body: bodyBytes },
+      peers: [
+        [
+          "@octokit/webhooks-methods verify (async)",
+          () => octokitVerify("gh-secret", body, gh["x-hub-signature-256"]!)
+        ]
+      ]
     },
     {
       scheme: "Slack",
-      raw: () =>
-        timingSafeEqual(
-          createHmac("sha256", "slack-secret").update(`v0:${now}:`).update(bodyBytes).digest(),
-          Buffer.from(slack["x-slack-signature"]!.slice(3), "hex")
-        ),
+      raw: rawPair(
+        "sha256",
+        "slack-secret",
+        "hex",
+        () => `v0:${slack["x-slack-request-timestamp"]}:`,
+        bodyBytes,
+        () => slack["x-slack-signature"]!.slice(3)
+      ),
       verifier: Slack.verifier({ secrets: Redacted.make("slack-secret") }),
       request: { headers: slack, body: bodyBytes },
       peers: []
     },
     {
       scheme: "Shopify",
-      raw: () => timingSafeEqual(hex("shop-secret", bodyBytes), Buffer.from(shopify, "base64")),
+      raw: rawPair("sha256", "shop-secret", "base64", () => "", bodyBytes, () => shopify["x-shopify-hmac-sha256"]!),
       verifier: Shopify.verifier({ secrets: Redacted.make("shop-secret") }),
-      request: { headers: { "x-shopify-hmac-sha256": shopify }, body: bodyBytes },
+      request: { headers: shopify, body: bodyBytes },
       peers: []
     },
     {
       scheme: "Twilio (form, 2 KB)",
-      raw: () => {
-        const params = new URLSearchParams(twilioBody)
-        let data = twilioUrl
+      // Twilio's signed content: the URL, then every form parameter as name + value, sorted by name.
+      raw: rawPair("sha1", "tw-token", "base64", () => twilioUrl, () => {
+        const params = new URLSearchParams(twilioBytes.toString("utf8"))
+        let data = ""
         for (const k of [...params.keys()].sort()) data += k + params.get(k)
-        return timingSafeEqual(createHmac("sha1", "tw-token").update(data).digest(), Buffer.from(twilio, "base64"))
-      },
+        return data
+      }, () => twilio["x-twilio-signature"]!),
       verifier: Twilio.verifier({ secrets: Redacted.make("tw-token"), url: twilioUrl }),
-      request: { headers: { "x-twilio-signature": twilio }, body: Buffer.from(twilioBody) },
+      request: { headers: twilio, body: twilioBytes },
       peers: []
     }
   ]
@@ -153,7 +215,7 @@ export async function run(): Promise<string> {
   const all = cases()
   // Every verifier must accept its request before it is timed.
   for (const c of all) {
-    if (!c.raw()) throw new Error(`${c.scheme}: raw baseline does not verify`)
+    for (const [name, f] of c.raw) if (!f()) throw new Error(`${c.scheme}: ${name} does not verify`)
     const result = c.verifier.verifyAt(c.request, nowMillis)
     if (!("id" in result) || "reason" in result) throw new Error(`${c.scheme}: apikit does not verify`)
   }
@@ -162,7 +224,7 @@ export async function run(): Promise<string> {
   type Task = readonly [name: string, run: () => unknown, async: boolean, batched?: boolean]
   const tasks: Array<Task> = []
   for (const c of all) {
-    tasks.push([`${c.scheme}|node:crypto createHmac + timingSafeEqual`, c.raw, false])
+    for (const [name, f] of c.raw) tasks.push([`${c.scheme}|${name}`, f, false])
     tasks.push([`${c.scheme}|apikit verifyAt (sync core)`, () => c.verifier.verifyAt(c.request, nowMillis), false])
     const effect = c.verifier.verify(c.request)
     const inFiber = Effect.withMaxOpsBeforeYield(
@@ -209,13 +271,15 @@ export async function run(): Promise<string> {
     "## Webhook verification (2 KB body)",
     "",
     `Verifications per CPU-second of one valid delivery (median of ${rounds} interleaved rounds), and the`,
-    "ratio to raw node:crypto (HMAC + timingSafeEqual, no header parsing or format checks) for the same scheme.",
+    "ratio to the faster of the two hand-written node:crypto receivers for the same scheme: HMAC of",
+    "the signed prefix and the raw body, then timingSafeEqual either of our digest's text and the",
+    "header's text, or of our digest and the decoded header; no header parsing, format or timestamp checks.",
     "",
     "| scheme | implementation | ops/s | vs node:crypto |",
     "| --- | --- | ---: | ---: |"
   ]
   for (const c of all) {
-    const raw = opsPerSecond.get(`${c.scheme}|node:crypto createHmac + timingSafeEqual`)!
+    const raw = Math.max(...c.raw.map(([name]) => opsPerSecond.get(`${c.scheme}|${name}`)!))
     for (const [name, ops] of opsPerSecond) {
       if (!name.startsWith(`${c.scheme}|`)) continue
       lines.push(`| ${c.scheme} | ${name.slice(c.scheme.length + 1)} | ${fmt(ops)} | ${(ops / raw).toFixed(2)}x |`)

@@ -23,12 +23,13 @@
 import * as Either from "effect/Either"
 import {
   type Algorithm,
-  decodeBase64,
-  decodeHex,
   digestBytes,
-  equal,
+  encodedLength,
+  equalText,
   fail,
-  hmac,
+  hmacText,
+  isBase64,
+  isHex,
   optionalHeader,
   requiredHeader,
   timestamp,
@@ -85,25 +86,28 @@ export const verifier = (options: Options): Either.Either<Webhook.Verifier, Webh
   const keys = utf8Keys(options.secrets)
   const tolerance = options.tolerance ?? Webhook.defaultTolerance
   const window = tsHeader === undefined ? Webhook.defaultReplayWindow : Webhook.windowFor(tolerance)
+  const expectedLength = prefix.length + encodedLength(options.encoding, bytes)
+  const wellFormed = (value: string): boolean =>
+    options.encoding === "hex" ? isHex(value.slice(prefix.length), bytes) : isBase64(value.slice(prefix.length), bytes)
+  // A new error per refusal: errors are not shared between requests (Effect may annotate them with a span).
+  const malformed = () =>
+    fail(scheme, "MalformedHeader", header, `expected ${prefix}${options.encoding} of ${bytes} bytes`)
+  const fill = (part: string, rawTs: string, id: string | undefined) =>
+    part.replaceAll("{timestamp}", rawTs).replaceAll("{id}", id ?? "")
+  const fillBefore = before.includes("{timestamp}") || before.includes("{id}")
+  const fillAfter = after.includes("{timestamp}") || after.includes("{id}")
   return Either.right(Webhook.make(scheme, window, (request, now) => {
     const value = requiredHeader(scheme, request.headers, header)
     if (value instanceof Webhook.WebhookError) return value
-    const encoded = value.startsWith(prefix) ? value.slice(prefix.length) : undefined
-    const sig = encoded === undefined
-      ? undefined
-      : options.encoding === "hex"
-      ? decodeHex(encoded, bytes)
-      : decodeBase64(encoded, bytes)
-    if (sig === undefined) {
-      return fail(scheme, "MalformedHeader", header, `expected ${prefix}${options.encoding} of ${bytes} bytes`)
-    }
+    // Length and prefix here; the encoding check only when no signature matches (a match is canonical).
+    if (value.length !== expectedLength || !value.startsWith(prefix)) return malformed()
     let rawTs = ""
     let ts: number | undefined
     if (tsHeader !== undefined) {
       const raw = requiredHeader(scheme, request.headers, tsHeader)
-      if (raw instanceof Webhook.WebhookError) return raw
+      if (raw instanceof Webhook.WebhookError) return wellFormed(value) ? raw : malformed()
       const checked = timestamp(scheme, tsHeader, raw, tolerance, now)
-      if (typeof checked !== "number") return checked
+      if (typeof checked !== "number") return wellFormed(value) ? checked : malformed()
       rawTs = raw
       ts = checked
     }
@@ -112,14 +116,21 @@ export const verifier = (options: Options): Either.Either<Webhook.Verifier, Webh
       const raw = template.includes("{id}")
         ? requiredHeader(scheme, request.headers, idHeader)
         : optionalHeader(scheme, request.headers, idHeader)
-      if (raw instanceof Webhook.WebhookError) return raw
+      if (raw instanceof Webhook.WebhookError) return wellFormed(value) ? raw : malformed()
       id = raw
     }
-    const fill = (part: string) => part.replaceAll("{timestamp}", rawTs).replaceAll("{id}", id ?? "")
-    const head = fill(before)
-    const tail = fill(after)
+    const head = fillBefore ? fill(before, rawTs, id) : before
+    const tail = fillAfter ? fill(after, rawTs, id) : after
     let ok = false
-    for (const key of keys) ok = equal(hmac(options.algorithm, key, head, request.body, tail), sig) || ok
-    return ok ? { scheme, id, timestamp: ts } : fail(scheme, "NoMatchingSignature", header)
+    for (const key of keys) {
+      ok =
+        equalText(hmacText(options.algorithm, key, options.encoding, head, request.body, tail), value, prefix.length) ||
+        ok
+    }
+    return ok
+      ? { scheme, id, timestamp: ts }
+      : wellFormed(value)
+      ? fail(scheme, "NoMatchingSignature", header)
+      : malformed()
   }))
 }

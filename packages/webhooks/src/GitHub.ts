@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { decodeHex, equal, fail, hmac, optionalHeader, requiredHeader, utf8Keys } from "./internal/core.js"
+import { equalText, fail, hmac, hmacText, isHex, optionalHeader, requiredHeader, utf8Keys } from "./internal/core.js"
 import * as Webhook from "./Webhook.js"
 
 /**
@@ -28,18 +28,22 @@ const header = "x-hub-signature-256"
  */
 export const verifier = (options: Options): Webhook.Verifier => {
   const keys = utf8Keys(options.secrets)
+  // A new error per refusal: errors are not shared between requests (Effect may annotate them with a span).
+  const malformed = () => fail(scheme, "MalformedHeader", header, "expected sha256= and 64 lower-case hex digits")
   return Webhook.make(scheme, options.replayWindow ?? Webhook.defaultReplayWindow, (request) => {
     const value = requiredHeader(scheme, request.headers, header)
     if (value instanceof Webhook.WebhookError) return value
-    const sig = value.startsWith("sha256=") ? decodeHex(value.slice(7), 32) : undefined
-    if (sig === undefined) {
-      return fail(scheme, "MalformedHeader", header, "expected sha256= and 64 lower-case hex digits")
-    }
+    // Length and prefix here; the hex check only when no signature matches (a match is lower-case hex).
+    if (value.length !== 71 || !value.startsWith("sha256=")) return malformed()
     const id = optionalHeader(scheme, request.headers, "x-github-delivery")
-    if (id instanceof Webhook.WebhookError) return id
+    if (id instanceof Webhook.WebhookError) return isHex(value.slice(7), 32) ? id : malformed()
     let ok = false
-    for (const key of keys) ok = equal(hmac("sha256", key, "", request.body), sig) || ok
-    return ok ? { scheme, id, timestamp: undefined } : fail(scheme, "NoMatchingSignature", header)
+    for (const key of keys) ok = equalText(hmacText("sha256", key, "hex", "", request.body), value, 7) || ok
+    return ok
+      ? { scheme, id, timestamp: undefined }
+      : isHex(value.slice(7), 32)
+      ? fail(scheme, "NoMatchingSignature", header)
+      : malformed()
   })
 }
 

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { decodeBase64, equal, fail, hmac, optionalHeader, requiredHeader, utf8Keys } from "./internal/core.js"
+import { equalText, fail, hmac, hmacText, isBase64, optionalHeader, requiredHeader, utf8Keys } from "./internal/core.js"
 import * as Webhook from "./Webhook.js"
 
 /**
@@ -28,16 +28,22 @@ const header = "x-shopify-hmac-sha256"
  */
 export const verifier = (options: Options): Webhook.Verifier => {
   const keys = utf8Keys(options.secrets)
+  // A new error per refusal: errors are not shared between requests (Effect may annotate them with a span).
+  const malformed = () => fail(scheme, "MalformedHeader", header, "expected 44 characters of canonical base64")
   return Webhook.make(scheme, options.replayWindow ?? Webhook.defaultReplayWindow, (request) => {
     const value = requiredHeader(scheme, request.headers, header)
     if (value instanceof Webhook.WebhookError) return value
-    const sig = decodeBase64(value, 32)
-    if (sig === undefined) return fail(scheme, "MalformedHeader", header, "expected 44 characters of canonical base64")
+    // The length here; the base64 check only when no signature matches (a match is canonical base64).
+    if (value.length !== 44) return malformed()
     const id = optionalHeader(scheme, request.headers, "x-shopify-webhook-id")
-    if (id instanceof Webhook.WebhookError) return id
+    if (id instanceof Webhook.WebhookError) return isBase64(value, 32) ? id : malformed()
     let ok = false
-    for (const key of keys) ok = equal(hmac("sha256", key, "", request.body), sig) || ok
-    return ok ? { scheme, id, timestamp: undefined } : fail(scheme, "NoMatchingSignature", header)
+    for (const key of keys) ok = equalText(hmacText("sha256", key, "base64", "", request.body), value, 0) || ok
+    return ok
+      ? { scheme, id, timestamp: undefined }
+      : isBase64(value, 32)
+      ? fail(scheme, "NoMatchingSignature", header)
+      : malformed()
   })
 }
 

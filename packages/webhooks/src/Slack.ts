@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { decodeHex, equal, fail, hmac, requiredHeader, timestamp, utf8Keys } from "./internal/core.js"
+import { equalText, fail, hmac, hmacText, isHex, requiredHeader, timestamp, utf8Keys } from "./internal/core.js"
 import * as Webhook from "./Webhook.js"
 
 /**
@@ -29,18 +29,24 @@ const tsHeader = "x-slack-request-timestamp"
 export const verifier = (options: Options): Webhook.Verifier => {
   const keys = utf8Keys(options.secrets)
   const tolerance = options.tolerance ?? Webhook.defaultTolerance
+  // A new error per refusal: errors are not shared between requests (Effect may annotate them with a span).
+  const malformed = () => fail(scheme, "MalformedHeader", header, "expected v0= and 64 lower-case hex digits")
   return Webhook.make(scheme, Webhook.windowFor(tolerance), (request, now) => {
     const rawTs = requiredHeader(scheme, request.headers, tsHeader)
     if (rawTs instanceof Webhook.WebhookError) return rawTs
     const value = requiredHeader(scheme, request.headers, header)
     if (value instanceof Webhook.WebhookError) return value
-    const sig = value.startsWith("v0=") ? decodeHex(value.slice(3), 32) : undefined
-    if (sig === undefined) return fail(scheme, "MalformedHeader", header, "expected v0= and 64 lower-case hex digits")
+    // Length and prefix here; the hex check only when no signature matches (a match is lower-case hex).
+    if (value.length !== 67 || !value.startsWith("v0=")) return malformed()
     const ts = timestamp(scheme, tsHeader, rawTs, tolerance, now)
-    if (typeof ts !== "number") return ts
+    if (typeof ts !== "number") return isHex(value.slice(3), 32) ? ts : malformed()
     let ok = false
-    for (const key of keys) ok = equal(hmac("sha256", key, `v0:${rawTs}:`, request.body), sig) || ok
-    return ok ? { scheme, id: undefined, timestamp: ts } : fail(scheme, "NoMatchingSignature", header)
+    for (const key of keys) ok = equalText(hmacText("sha256", key, "hex", `v0:${rawTs}:`, request.body), value, 3) || ok
+    return ok
+      ? { scheme, id: undefined, timestamp: ts }
+      : isHex(value.slice(3), 32)
+      ? fail(scheme, "NoMatchingSignature", header)
+      : malformed()
   })
 }
 

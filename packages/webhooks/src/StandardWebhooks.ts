@@ -29,9 +29,11 @@ import { createPublicKey, type KeyObject, verify as ed25519Verify } from "node:c
 import {
   decodeBase64,
   decodeBase64Any,
-  equal,
+  equalText,
   fail,
   hmac,
+  hmacText,
+  isBase64,
   keyOf,
   optionalHeader,
   requiredHeader,
@@ -111,19 +113,30 @@ export const verifier = (options: Options): Either.Either<Webhook.Verifier, Webh
       const ts = timestamp(scheme, names.timestamp, rawTs, tolerance, now)
       if (typeof ts !== "number") return ts
 
-      const v1: Array<Buffer> = []
+      // `v1` entries stay text: the expected signature is encoded once and compared as
+      // text, and the base64 check runs only when none matches (a match is canonical base64).
+      const v1: Array<string> = []
       const v1a: Array<Buffer> = []
       for (const token of signatures.includes(" ") ? signatures.split(" ") : [signatures]) {
         if (token.startsWith("v1,")) {
-          const sig = decodeBase64(token.slice(3), 32)
-          if (sig !== undefined) v1.push(sig)
+          if (token.length === 47) v1.push(token)
         } else if (token.startsWith("v1a,")) {
           const sig = decodeBase64(token.slice(4), 64)
           if (sig !== undefined) v1a.push(sig)
         }
         // Other versions are ignored, as the spec asks, so new ones can be rolled out.
       }
-      if (v1.length === 0 && v1a.length === 0) {
+      const signedPrefix = `${id}.${rawTs}.`
+      let ok = false
+      if (v1.length > 0) {
+        for (const key of hmacKeys) {
+          const expected = hmacText("sha256", key, "base64", signedPrefix, request.body)
+          // No early exit: every candidate is compared, so timing does not tell which secret matched.
+          for (const sig of v1) ok = equalText(expected, sig, 3) || ok
+        }
+      }
+      if (ok) return { scheme, id, timestamp: ts }
+      if (v1a.length === 0 && !v1.some((token) => isBase64(token.slice(3), 32))) {
         return fail(
           scheme,
           "MalformedHeader",
@@ -131,16 +144,7 @@ export const verifier = (options: Options): Either.Either<Webhook.Verifier, Webh
           "expected `v1,<base64 HMAC-SHA256>` or `v1a,<base64 ed25519>` entries"
         )
       }
-      const signedPrefix = `${id}.${rawTs}.`
-      let ok = false
-      if (v1.length > 0) {
-        for (const key of hmacKeys) {
-          const expected = hmac("sha256", key, signedPrefix, request.body)
-          // No early exit: every candidate is compared, so timing does not tell which secret matched.
-          for (const sig of v1) ok = equal(expected, sig) || ok
-        }
-      }
-      if (!ok && v1a.length > 0 && edKeys.length > 0) {
+      if (v1a.length > 0 && edKeys.length > 0) {
         const content = Buffer.concat([Buffer.from(signedPrefix, "utf8"), request.body])
         for (const key of edKeys) {
           for (const sig of v1a) ok = ed25519Verify(null, content, key, sig) || ok

@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { decodeHex, equal, fail, hmac, requiredHeader, timestamp, utf8Keys } from "./internal/core.js"
+import { equalText, fail, hmac, hmacText, isHex, requiredHeader, timestamp, utf8Keys } from "./internal/core.js"
 import * as Webhook from "./Webhook.js"
 
 /**
@@ -38,33 +38,52 @@ const item = /^([a-z0-9]+)=(.+)$/
 export const verifier = (options: Options): Webhook.Verifier => {
   const keys = utf8Keys(options.secrets)
   const tolerance = options.tolerance ?? Webhook.defaultTolerance
+  // A new error per refusal: errors are not shared between requests (Effect may annotate them with a span).
+  const badV1 = () => fail(scheme, "MalformedHeader", header, "v1 must be 64 lower-case hex digits")
+  // The hex check of each v1 is deferred until a refusal needs it or several v1 were sent: a
+  // signature that matches is lower-case hex, so the strict check cannot change an acceptance.
+  const malformed = (signatures: ReadonlyArray<string>): boolean => {
+    for (const sig of signatures) if (!isHex(sig, 32)) return true
+    return false
+  }
   return Webhook.make(scheme, Webhook.windowFor(tolerance), (request, now) => {
     const value = requiredHeader(scheme, request.headers, header)
     if (value instanceof Webhook.WebhookError) return value
     let rawTs: string | undefined
-    const signatures: Array<Buffer> = []
+    const signatures: Array<string> = []
     for (const part of value.split(",")) {
       const m = item.exec(part)
-      if (m === null) return fail(scheme, "MalformedHeader", header, "expected comma-separated key=value pairs")
+      if (m === null) {
+        return malformed(signatures)
+          ? badV1()
+          : fail(scheme, "MalformedHeader", header, "expected comma-separated key=value pairs")
+      }
       if (m[1] === "t") {
-        if (rawTs !== undefined) return fail(scheme, "MalformedHeader", header, "more than one timestamp")
+        if (rawTs !== undefined) {
+          return malformed(signatures) ? badV1() : fail(scheme, "MalformedHeader", header, "more than one timestamp")
+        }
         rawTs = m[2]!
       } else if (m[1] === "v1") {
-        const sig = decodeHex(m[2]!, 32)
-        if (sig === undefined) return fail(scheme, "MalformedHeader", header, "v1 must be 64 lower-case hex digits")
+        const sig = m[2]!
+        if (sig.length !== 64) return badV1()
         signatures.push(sig)
       }
     }
-    if (rawTs === undefined) return fail(scheme, "MalformedHeader", header, "no t= timestamp")
+    if (rawTs === undefined) {
+      return malformed(signatures) ? badV1() : fail(scheme, "MalformedHeader", header, "no t= timestamp")
+    }
     if (signatures.length === 0) return fail(scheme, "MalformedHeader", header, "no v1= signature")
     const ts = timestamp(scheme, header, rawTs, tolerance, now)
-    if (typeof ts !== "number") return ts
+    if (typeof ts !== "number") return malformed(signatures) ? badV1() : ts
     const prefix = `${rawTs}.`
     let ok = false
     for (const key of keys) {
-      const expected = hmac("sha256", key, prefix, request.body)
-      for (const sig of signatures) ok = equal(expected, sig) || ok
+      const expected = hmacText("sha256", key, "hex", prefix, request.body)
+      // No early exit: every candidate is compared, so timing does not tell which secret matched.
+      for (const sig of signatures) ok = equalText(expected, sig, 0) || ok
     }
+    if (ok && signatures.length === 1) return { scheme, id: undefined, timestamp: ts }
+    if (malformed(signatures)) return badV1()
     return ok ? { scheme, id: undefined, timestamp: ts } : fail(scheme, "NoMatchingSignature", header)
   })
 }

@@ -11,7 +11,17 @@
  * @since 0.1.0
  */
 import { createHash } from "node:crypto"
-import { decodeBase64, equal, fail, hmac, optionalHeader, requiredHeader, utf8Keys } from "./internal/core.js"
+import {
+  equal,
+  equalText,
+  fail,
+  hmac,
+  hmacText,
+  isBase64,
+  optionalHeader,
+  requiredHeader,
+  utf8Keys
+} from "./internal/core.js"
 import * as Webhook from "./Webhook.js"
 
 /**
@@ -50,7 +60,9 @@ const portVariants = (url: string): readonly [string, string] => {
 /** `name + value` for every form parameter, names sorted, repeated values de-duplicated and sorted. */
 const paramString = (body: Uint8Array): string => {
   const grouped = new Map<string, string | Set<string>>()
-  for (const [k, v] of new URLSearchParams(Buffer.from(body).toString("utf8"))) {
+  // A view of the body's bytes, not a copy.
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8")
+  for (const [k, v] of new URLSearchParams(text)) {
     const previous = grouped.get(k)
     if (previous === undefined) grouped.set(k, v)
     else if (typeof previous === "string") grouped.set(k, new Set([previous, v]))
@@ -78,31 +90,38 @@ const bodyHash = (url: string): string | undefined => {
  */
 export const verifier = (options: Options): Webhook.Verifier => {
   const keys = utf8Keys(options.secrets)
+  // A new error per refusal: errors are not shared between requests (Effect may annotate them with a span).
+  const malformed = () => fail(scheme, "MalformedHeader", header, "expected 28 characters of canonical base64")
   return Webhook.make(scheme, options.replayWindow ?? Webhook.defaultReplayWindow, (request) => {
     const value = requiredHeader(scheme, request.headers, header)
     if (value instanceof Webhook.WebhookError) return value
-    const sig = decodeBase64(value, 20)
-    if (sig === undefined) return fail(scheme, "MalformedHeader", header, "expected 28 characters of canonical base64")
+    // The length here; the base64 check only when no signature matches (a match is canonical base64).
+    if (value.length !== 28) return malformed()
     const url = options.url ?? request.url
     if (url === undefined) {
-      return fail(scheme, "MissingHeader", "host", "Twilio signs the full URL; pass the request URL")
+      return isBase64(value, 20)
+        ? fail(scheme, "MissingHeader", "host", "Twilio signs the full URL; pass the request URL")
+        : malformed()
     }
     const id = optionalHeader(scheme, request.headers, "i-twilio-idempotency-token")
-    if (id instanceof Webhook.WebhookError) return id
+    if (id instanceof Webhook.WebhookError) return isBase64(value, 20) ? id : malformed()
     const hash = bodyHash(url)
     let params = ""
     if (hash !== undefined) {
       const actual = createHash("sha256").update(request.body).digest("hex")
-      if (!equal(Buffer.from(actual), Buffer.from(hash))) return fail(scheme, "NoMatchingSignature", header)
+      if (!equal(Buffer.from(actual), Buffer.from(hash))) {
+        return isBase64(value, 20) ? fail(scheme, "NoMatchingSignature", header) : malformed()
+      }
     } else {
       params = paramString(request.body)
     }
     let ok = false
-    for (const key of keys) ok = equal(hmac("sha1", key, url, empty, params), sig) || ok
+    for (const key of keys) ok = equalText(hmacText("sha1", key, "base64", url, empty, params), value, 0) || ok
     if (!ok) {
+      if (!isBase64(value, 20)) return malformed()
       // Only then the other port form: which form matched is no secret, and most requests match the first.
       const [, other] = portVariants(url)
-      for (const key of keys) ok = equal(hmac("sha1", key, other!, empty, params), sig) || ok
+      for (const key of keys) ok = equalText(hmacText("sha1", key, "base64", other!, empty, params), value, 0) || ok
     }
     return ok ? { scheme, id, timestamp: undefined } : fail(scheme, "NoMatchingSignature", header)
   })

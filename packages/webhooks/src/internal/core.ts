@@ -16,6 +16,10 @@ export type Algorithm = "sha1" | "sha256" | "sha512"
 /** @internal */
 export const digestBytes: Record<Algorithm, number> = { sha1: 20, sha256: 32, sha512: 64 }
 
+/** Length of a digest of `bytes` bytes as lower-case hex or padded base64. @internal */
+export const encodedLength = (encoding: "hex" | "base64", bytes: number): number =>
+  encoding === "hex" ? bytes * 2 : Math.ceil(bytes / 3) * 4
+
 /**
  * The fields are ours and valid by construction, so Schema validation is
  * skipped: refusing a forged request should cost less than verifying a real one.
@@ -51,20 +55,63 @@ export const hmac = (
   return h.digest()
 }
 
+/**
+ * The HMAC as text in the encoding the provider sends (`hex` is lower case,
+ * `base64` canonical and padded). Encoding in C++ is cheaper than allocating the
+ * digest as a Buffer and decoding the received signature into another one.
+ *
+ * @internal
+ */
+export const hmacText = (
+  algorithm: Algorithm,
+  key: KeyObject,
+  encoding: "hex" | "base64",
+  prefix: string,
+  body: Uint8Array,
+  suffix?: string
+): string => {
+  const h = createHmac(algorithm, key)
+  if (prefix.length > 0) h.update(prefix, "utf8")
+  h.update(body)
+  if (suffix !== undefined && suffix.length > 0) h.update(suffix, "utf8")
+  return h.digest(encoding)
+}
+
+/**
+ * Constant-time equality of `expected` and `value` from `offset` on: every
+ * character is compared, whatever the first difference. Only the lengths, which
+ * are public (a digest's encoded size), decide anything early.
+ *
+ * Comparing the canonical text is the same test as decoding the received
+ * signature and comparing bytes: lower-case hex and canonical padded base64 are
+ * one-to-one with the bytes, so a match means the strict format check would pass too.
+ *
+ * @internal
+ */
+export const equalText = (expected: string, value: string, offset: number): boolean => {
+  const n = expected.length
+  if (value.length - offset !== n) return false
+  let diff = 0
+  for (let i = 0; i < n; i++) diff |= expected.charCodeAt(i) ^ value.charCodeAt(offset + i)
+  return diff === 0
+}
+
 /** Constant-time equality of two byte strings of public length. @internal */
 export const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && timingSafeEqual(a, b)
 
 const hexPatterns = new Map<number, RegExp>()
 
-/** Lower-case hex of exactly `bytes` bytes, or undefined. @internal */
-export const decodeHex = (value: string, bytes: number): Buffer | undefined => {
+const hexPattern = (bytes: number): RegExp => {
   let pattern = hexPatterns.get(bytes)
   if (pattern === undefined) {
     pattern = new RegExp(`^[0-9a-f]{${bytes * 2}}$`)
     hexPatterns.set(bytes, pattern)
   }
-  return pattern.test(value) ? Buffer.from(value, "hex") : undefined
+  return pattern
 }
+
+/** Whether `value` is lower-case hex of exactly `bytes` bytes. @internal */
+export const isHex = (value: string, bytes: number): boolean => hexPattern(bytes).test(value)
 
 const base64Patterns = new Map<number, RegExp>()
 
@@ -85,6 +132,9 @@ const base64Pattern = (bytes: number): RegExp => {
   }
   return pattern
 }
+
+/** Whether `value` is canonical, padded standard base64 of exactly `bytes` bytes. @internal */
+export const isBase64 = (value: string, bytes: number): boolean => base64Pattern(bytes).test(value)
 
 /** Canonical, padded standard base64 of exactly `bytes` bytes, or undefined. @internal */
 export const decodeBase64 = (value: string, bytes: number): Buffer | undefined =>

@@ -23,7 +23,8 @@ export interface Options {
 
 const scheme = "stripe"
 const header = "stripe-signature"
-const item = /^([a-z0-9]+)=(.+)$/
+// Sticky: one item from `lastIndex`, and the comma after it unless it is the last.
+const item = /[a-z0-9]+=[^,\n\r\u2028\u2029]+(?:,|$)/y
 
 /**
  * Makes a verifier for Stripe deliveries.
@@ -51,23 +52,30 @@ export const verifier = (options: Options): Webhook.Verifier => {
     if (value instanceof Webhook.WebhookError) return value
     let rawTs: string | undefined
     const signatures: Array<string> = []
-    for (const part of value.split(",")) {
-      const m = item.exec(part)
-      if (m === null) {
+    // Walks the comma-separated items in place (no split, no match arrays): each
+    // item is what `^[a-z0-9]+=.+$` accepts, where `.` is any but a line terminator.
+    let start = 0
+    for (;;) {
+      item.lastIndex = start
+      if (!item.test(value)) {
         return malformed(signatures)
           ? badV1()
           : fail(scheme, "MalformedHeader", header, "expected comma-separated key=value pairs")
       }
-      if (m[1] === "t") {
+      const next = item.lastIndex
+      const last = next === value.length && value.charCodeAt(next - 1) !== 44 // ","
+      const end = last ? next : next - 1
+      if (value.startsWith("t=", start)) {
         if (rawTs !== undefined) {
           return malformed(signatures) ? badV1() : fail(scheme, "MalformedHeader", header, "more than one timestamp")
         }
-        rawTs = m[2]!
-      } else if (m[1] === "v1") {
-        const sig = m[2]!
-        if (sig.length !== 64) return badV1()
-        signatures.push(sig)
+        rawTs = value.slice(start + 2, end)
+      } else if (value.startsWith("v1=", start)) {
+        if (end - start !== 67) return badV1()
+        signatures.push(value.slice(start + 3, end))
       }
+      if (last) break
+      start = next
     }
     if (rawTs === undefined) {
       return malformed(signatures) ? badV1() : fail(scheme, "MalformedHeader", header, "no t= timestamp")

@@ -5,7 +5,6 @@
  *
  * @since 0.1.0
  */
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
@@ -152,9 +151,11 @@ export const make = (
   scheme,
   replayWindow,
   verifyAt,
+  // One step instead of reading `Clock.currentTimeMillis` (an effect of its own) and flat-mapping it:
+  // `clockWith` still sees the fiber's Clock, so `TestClock` drives the tolerance checks.
   verify: (request) =>
-    Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      const result = verifyAt(request, now)
+    Effect.clockWith((clock) => {
+      const result = verifyAt(request, clock.unsafeCurrentTimeMillis())
       return result instanceof WebhookError ? Effect.fail(result) : Effect.succeed(result)
     })
 })

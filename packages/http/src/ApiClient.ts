@@ -24,6 +24,9 @@ import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as ApiError from "./ApiError.js"
 import * as classify from "./internal/classify.js"
+import * as lean from "./internal/lean.js"
+import { type Bounded, concat, empty } from "./internal/lean.js"
+import * as timeout from "./internal/timeout.js"
 import type * as Policy from "./Policy.js"
 import * as Redaction from "./Redaction.js"
 
@@ -335,7 +338,6 @@ const encoder = (schema: Schema.Schema<any, any, never>): Codec => {
 }
 
 const utf8 = new TextDecoder()
-const empty = new Uint8Array(0)
 
 /** Decodes a 2xx body: empty → `undefined`; otherwise JSON, then the success Schema. */
 const decode = <A>(
@@ -373,24 +375,6 @@ const decode = <A>(
   return Either.isRight(result)
     ? Effect.succeed(result.right as A)
     : fail("SchemaMismatch", Redaction.excerpt(ParseResult.TreeFormatter.formatIssueSync(result.left)))
-}
-
-interface Bounded {
-  readonly bytes: Uint8Array
-  readonly truncated: boolean
-}
-
-const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
-  if (chunks.length === 1) return chunks[0]!.subarray(0, size)
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    if (offset >= size) break
-    const part = chunk.subarray(0, size - offset)
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
 }
 
 const noBody = (response: HttpClientResponse.HttpClientResponse) =>
@@ -501,7 +485,11 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
 
     // The platform client's own span records the full URL (query secrets included), so
     // ours replace it: apikit.call and apikit.attempt carry the masked URL only.
-    const http = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
+    const platform = yield* HttpClient.HttpClient
+    // apikit's UndiciHttpClient traces nothing, so it needs no FiberRef update per request;
+    // unwrapped, its attempts run straight over undici (lean.exchange).
+    const send = lean.senderOf(platform)
+    const http = send === undefined ? HttpClient.withTracerDisabledWhen(platform, () => true) : platform
 
     const read = (response: HttpClientResponse.HttpClientResponse, context: Policy.CallContext) => {
       const ok = response.status >= 200 && response.status < 300
@@ -538,7 +526,7 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
       })
     }
 
-    const transport: Policy.Send = (request, context) => {
+    const generic = (request: HttpClientRequest.HttpClientRequest, context: Policy.CallContext) => {
       let exchange: Effect.Effect<Policy.ApiResponse, ApiError.ApiError> = http.execute(request).pipe(
         Effect.flatMap((response) => read(response, context)),
         Effect.catchIf(
@@ -548,13 +536,27 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
       )
       if (context.attemptTimeout !== undefined) {
         const after = context.attemptTimeout
-        exchange = Effect.timeoutFail(exchange, {
-          duration: after,
-          onTimeout: () => new ApiError.Timeout({ method: context.method, url: context.url, reason: "Attempt", after })
-        })
+        exchange = timeout.timeoutFail(
+          exchange,
+          after,
+          () => new ApiError.Timeout({ method: context.method, url: context.url, reason: "Attempt", after })
+        )
       }
-      return Effect.flatMap(Clock.currentTimeMillis, (start) =>
-        exchange.pipe(
+      return exchange
+    }
+
+    const attempt = send === undefined
+      ? generic
+      : (request: HttpClientRequest.HttpClientRequest, context: Policy.CallContext) =>
+        Effect.clockWith((clock) =>
+          context.attemptTimeout === undefined || timeout.isLive(clock)
+            ? lean.exchange(send, request, context, clock, maxBytes, errorBodyLimit)
+            : generic(request, context)
+        )
+
+    const transport: Policy.Send = (request, context) =>
+      Effect.flatMap(Clock.currentTimeMillis, (start) =>
+        attempt(request, context).pipe(
           Effect.tapBoth({
             onSuccess: (response) =>
               Effect.zipRight(
@@ -575,7 +577,6 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
             attributes: { "apikit.attempt": context.attempt, "http.request.method": context.method }
           })
         ))
-    }
 
     // Composed once; innermost first so the outermost slot wraps everything inside it.
     let pipeline = transport
@@ -628,10 +629,11 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
         }
         let call = pipeline(request, context)
         if (total !== undefined) {
-          call = Effect.timeoutFail(call, {
-            duration: total,
-            onTimeout: () => new ApiError.Timeout({ method, url: shownUrl, reason: "Deadline", after: total })
-          })
+          call = timeout.timeoutFail(
+            call,
+            total,
+            () => new ApiError.Timeout({ method, url: shownUrl, reason: "Deadline", after: total })
+          )
         }
         return Effect.flatMap(call, (response) =>
           Effect.map(

@@ -32,6 +32,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as Undici from "undici"
+import * as lean from "./internal/lean.js"
 
 type Body = Undici.Dispatcher.ResponseData["body"]
 
@@ -146,26 +147,29 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
  *
  * @since 0.1.0
  */
-export const make = (dispatcher: Undici.Dispatcher = Undici.getGlobalDispatcher()): HttpClient.HttpClient =>
-  HttpClient.makeWith(
+export const make = (dispatcher: Undici.Dispatcher = Undici.getGlobalDispatcher()): HttpClient.HttpClient => {
+  const send: lean.Send = (request, signal) => {
+    const { origin, path } = target(request)
+    return dispatcher.request({
+      origin,
+      path,
+      method: request.method,
+      headers: request.headers,
+      body: bodyOf(request.body),
+      signal,
+      // Timeouts belong to the Effect clock (ApiClient's attempt timeout), not to the socket.
+      headersTimeout: 0,
+      bodyTimeout: 0
+    }) as Promise<Undici.Dispatcher.ResponseData>
+  }
+  const client = HttpClient.makeWith(
     (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
       Effect.flatMap(
         effect,
         (request) =>
           Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
             const controller = new AbortController()
-            const { origin, path } = target(request)
-            ;(dispatcher.request({
-              origin,
-              path,
-              method: request.method,
-              headers: request.headers,
-              body: bodyOf(request.body),
-              signal: controller.signal,
-              // Timeouts belong to the Effect clock (ApiClient's attempt timeout), not to the socket.
-              headersTimeout: 0,
-              bodyTimeout: 0
-            }) as Promise<Undici.Dispatcher.ResponseData>).then(
+            send(request, controller.signal).then(
               (response) => resume(Effect.succeed(new UndiciResponse(request, response))),
               (cause) => resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
             )
@@ -174,6 +178,10 @@ export const make = (dispatcher: Undici.Dispatcher = Undici.getGlobalDispatcher(
       ),
     Effect.succeed
   )
+  // ApiClient runs its attempts straight over `send` when it finds this client unwrapped.
+  lean.register(client, send)
+  return client
+}
 
 /**
  * The lean undici `HttpClient` on undici's global dispatcher.

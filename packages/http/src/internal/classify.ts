@@ -237,7 +237,7 @@ const codeOf = (error: unknown): { code?: string; message: string } => {
 export const fromTransport = (
   method: string,
   url: string,
-  error: HttpClientError.HttpClientError
+  error: HttpClientError.HttpClientError | { readonly cause: unknown }
 ): ApiError.Transport => {
   const { code, message } = codeOf(error.cause ?? error)
   const reason = code === undefined

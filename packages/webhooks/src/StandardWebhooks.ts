@@ -116,15 +116,19 @@ export const verifier = (options: Options): Either.Either<Webhook.Verifier, Webh
       // `v1` entries stay text: the expected signature is encoded once and compared as
       // text, and the base64 check runs only when none matches (a match is canonical base64).
       const v1: Array<string> = []
-      const v1a: Array<Buffer> = []
-      for (const token of signatures.includes(" ") ? signatures.split(" ") : [signatures]) {
-        if (token.startsWith("v1,")) {
-          if (token.length === 47) v1.push(token)
-        } else if (token.startsWith("v1a,")) {
-          const sig = decodeBase64(token.slice(4), 64)
-          if (sig !== undefined) v1a.push(sig)
+      let v1a: Array<Buffer> | undefined
+      // Space-separated entries, walked in place (the usual header has one).
+      for (let start = 0; start <= signatures.length;) {
+        let end = signatures.indexOf(" ", start)
+        if (end === -1) end = signatures.length
+        if (signatures.startsWith("v1,", start)) {
+          if (end - start === 47) v1.push(signatures.slice(start, end))
+        } else if (signatures.startsWith("v1a,", start)) {
+          const sig = decodeBase64(signatures.slice(start + 4, end), 64)
+          if (sig !== undefined) (v1a ??= []).push(sig)
         }
         // Other versions are ignored, as the spec asks, so new ones can be rolled out.
+        start = end + 1
       }
       const signedPrefix = `${id}.${rawTs}.`
       let ok = false
@@ -136,7 +140,7 @@ export const verifier = (options: Options): Either.Either<Webhook.Verifier, Webh
         }
       }
       if (ok) return { scheme, id, timestamp: ts }
-      if (v1a.length === 0 && !v1.some((token) => isBase64(token.slice(3), 32))) {
+      if (v1a === undefined && !v1.some((token) => isBase64(token.slice(3), 32))) {
         return fail(
           scheme,
           "MalformedHeader",
@@ -144,7 +148,7 @@ export const verifier = (options: Options): Either.Either<Webhook.Verifier, Webh
           "expected `v1,<base64 HMAC-SHA256>` or `v1a,<base64 ed25519>` entries"
         )
       }
-      if (v1a.length > 0 && edKeys.length > 0) {
+      if (v1a !== undefined && edKeys.length > 0) {
         const content = Buffer.concat([Buffer.from(signedPrefix, "utf8"), request.body])
         for (const key of edKeys) {
           for (const sig of v1a) ok = ed25519Verify(null, content, key, sig) || ok

@@ -13,6 +13,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as HttpMethod from "@effect/platform/HttpMethod"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -545,18 +546,44 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
       return exchange
     }
 
-    const attempt = send === undefined
-      ? generic
-      : (request: HttpClientRequest.HttpClientRequest, context: Policy.CallContext) =>
-        Effect.clockWith((clock) =>
-          context.attemptTimeout === undefined || timeout.isLive(clock)
-            ? lean.exchange(send, request, context, clock, maxBytes, errorBodyLimit)
-            : generic(request, context)
-        )
+    const attempt = (
+      request: HttpClientRequest.HttpClientRequest,
+      context: Policy.CallContext,
+      clock: Clock.Clock
+    ): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> =>
+      send !== undefined && (context.attemptTimeout === undefined || timeout.isLive(clock))
+        ? lean.exchange(send, request, context, clock, maxBytes, errorBodyLimit)
+        : generic(request, context)
+
+    const attemptSpan = (context: Policy.CallContext) => ({
+      kind: "client" as const,
+      captureStackTrace: false,
+      attributes: { "apikit.attempt": context.attempt, "http.request.method": context.method }
+    })
 
     const transport: Policy.Send = (request, context) =>
-      Effect.flatMap(Clock.currentTimeMillis, (start) =>
-        attempt(request, context).pipe(
+      Effect.withFiberRuntime((fiber) => {
+        const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+        const debug = LogLevel.greaterThanEqual(LogLevel.Debug, fiber.getFiberRef(FiberRef.currentMinimumLogLevel))
+        if (!debug && send !== undefined) {
+          // Nothing inside a lean attempt logs or opens spans, so its span need not become the
+          // current parent (no FiberRef update): it is made, annotated and ended around the exchange.
+          return Effect.useSpan("apikit.attempt", attemptSpan(context), (span) =>
+            Effect.tapBoth(attempt(request, context, clock), {
+              onSuccess: (response) =>
+                Effect.sync(() =>
+                  span.attribute("http.response.status_code", response.status)
+                ),
+              onFailure: (error) => {
+                const status = ApiError.statusOf(error)
+                return status === undefined
+                  ? Effect.void
+                  : Effect.sync(() => span.attribute("http.response.status_code", status))
+              }
+            }))
+        }
+        const start = clock.unsafeCurrentTimeMillis()
+        return attempt(request, context, clock).pipe(
           Effect.tapBoth({
             onSuccess: (response) =>
               Effect.zipRight(
@@ -571,12 +598,9 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
               )
             }
           }),
-          Effect.withSpan("apikit.attempt", {
-            kind: "client",
-            captureStackTrace: false,
-            attributes: { "apikit.attempt": context.attempt, "http.request.method": context.method }
-          })
-        ))
+          Effect.withSpan("apikit.attempt", attemptSpan(context))
+        )
+      })
 
     // Composed once; innermost first so the outermost slot wraps everything inside it.
     let pipeline = transport

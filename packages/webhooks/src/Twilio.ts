@@ -57,22 +57,37 @@ const portVariants = (url: string): readonly [string, string] => {
   return colon === -1 ? [url, base + port + rest] : [url, base + rest]
 }
 
-/** `name + value` for every form parameter, names sorted, repeated values de-duplicated and sorted. */
-const paramString = (body: Uint8Array): string => {
-  const grouped = new Map<string, string | Set<string>>()
-  // A view of the body's bytes, not a copy.
-  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8")
-  for (const [k, v] of new URLSearchParams(text)) {
-    const previous = grouped.get(k)
-    if (previous === undefined) grouped.set(k, v)
-    else if (typeof previous === "string") grouped.set(k, new Set([previous, v]))
+/** Twilio's grouping: repeated names keep their distinct values, sorted. */
+const grouped = (params: URLSearchParams): string => {
+  const byName = new Map<string, string | Set<string>>()
+  for (const [k, v] of params) {
+    const previous = byName.get(k)
+    if (previous === undefined) byName.set(k, v)
+    else if (typeof previous === "string") byName.set(k, new Set([previous, v]))
     else previous.add(v)
   }
   let out = ""
-  for (const k of [...grouped.keys()].sort()) {
-    const values = grouped.get(k)!
+  for (const k of [...byName.keys()].sort()) {
+    const values = byName.get(k)!
     if (typeof values === "string") out += k + values
     else for (const v of [...values].sort()) out += k + v
+  }
+  return out
+}
+
+/** `name + value` for every form parameter, names sorted, repeated values de-duplicated and sorted. */
+const paramString = (body: Uint8Array): string => {
+  // A view of the body's bytes, not a copy.
+  const params = new URLSearchParams(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8"))
+  // URLSearchParams sorts names by UTF-16 code units, as Array#sort does; with no
+  // repeated name (the usual form) the sorted pairs are the signed string as they are.
+  params.sort()
+  let out = ""
+  let previous: string | undefined
+  for (const [k, v] of params) {
+    if (k === previous) return grouped(params)
+    previous = k
+    out += k + v
   }
   return out
 }

@@ -4,39 +4,9 @@
  *
  * @since 0.1.0
  */
-import * as Sandbox from "@apikit/testing/Sandbox"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
-import { ExitCode } from "./WebhooksCommand.js"
-
-const usage = (message: string) => Effect.zipRight(Console.error(message), Effect.fail(new ExitCode({ code: 2 })))
-
-/** What to print once the server listens; the credentials are public test fixtures. */
-const banner = (sandbox: Sandbox.Sandbox["Type"], faults: string) => {
-  const url = sandbox.baseUrl
-  const c = Sandbox.defaultClient
-  return [
-    `apikit sandbox listening on ${url}`,
-    "",
-    `  API             ${url}/v1  (projects, webhook-endpoints)`,
-    `  token endpoint  ${url}/oauth/token  (client credentials)`,
-    `  client id       ${c.clientId}`,
-    `  client secret   ${c.clientSecret}  (a public test fixture)`,
-    `  API key         ${c.apiKey}  (X-API-Key header)`,
-    `  stats           ${url}/_stats`,
-    `  faults          ${faults}  (change them: curl -X PUT --data '5xx=0.1' ${url}/_faults)`,
-    "",
-    "Try:",
-    `  curl -s -u ${c.clientId}:${c.clientSecret} -d grant_type=client_credentials ${url}/oauth/token`,
-    `  curl -s -H 'X-API-Key: ${c.apiKey}' -H 'Content-Type: application/json' -d '{"name":"Apollo"}' ${url}/v1/projects`,
-    `  curl -s -H 'X-API-Key: ${c.apiKey}' ${url}/v1/projects`,
-    "",
-    "Press Ctrl-C to stop."
-  ].join("\n")
-}
 
 /**
  * `apikit sandbox [--port N] [--faults SPEC] [--seed N]`.
@@ -54,23 +24,7 @@ export const command = Command.make("sandbox", {
   ),
   seed: Options.integer("seed").pipe(Options.optional, Options.withDescription("seeds faults, tokens and secrets"))
 }, (args) =>
-  Effect.gen(function*() {
-    const faults = yield* Effect.catchTag(Sandbox.parseFaults(args.faults), "InvalidFaults", (e) =>
-      usage(`--faults: ${e.message}`))
-    return yield* Sandbox.serve(
-      { port: args.port, faults, ...(Option.isSome(args.seed) ? { seed: args.seed.value } : {}) },
-      (sandbox) =>
-        Console.log(banner(sandbox, args.faults))
-    ).pipe(
-      Effect.catchTags({
-        InvalidFaults: (e) =>
-          usage(`--faults: ${e.message}`),
-        InvalidOptions: (e) => usage(e.message),
-        ServeError: (e) =>
-          Effect.zipRight(
-            Console.error(`apikit sandbox cannot listen on 127.0.0.1:${args.port}: ${e.message}`),
-            Effect.fail(new ExitCode({ code: 1 }))
-          )
-      })
-    )
-  })).pipe(Command.withDescription("Run the Sandbox, a realistic fake third-party API, on 127.0.0.1 until Ctrl-C."))
+  // Loaded on use: the sandbox pulls in the HTTP server and client.
+  Effect.flatMap(Effect.promise(() => import("./demo/sandbox.js")), (body) => body.run(args))).pipe(
+    Command.withDescription("Run the Sandbox, a realistic fake third-party API, on 127.0.0.1 until Ctrl-C.")
+  )

@@ -177,12 +177,13 @@ const gateway = (state: State.State, emitter: Webhooks.Emitter) => {
       case "reset": {
         state.counters.resets++
         yield* resetConnection(request)
-        return yield* Effect.never
+        return yield* Effect.interruptible(Effect.never)
       }
       case "hang":
         state.counters.hangs++
-        // Ends when the client gives up (the platform interrupts on close) or the sandbox stops.
-        return yield* Effect.never
+        // Ends when the client gives up or the sandbox stops. The platform runs handlers
+        // uninterruptibly, so the wait must opt in to interruption or it outlives the server.
+        return yield* Effect.interruptible(Effect.never)
       case "error": {
         state.counters.errors++
         const status = [500, 502, 503][yield* state.random.nextIntBetween(0, 3)]!
@@ -217,7 +218,7 @@ const gateway = (state: State.State, emitter: Webhooks.Emitter) => {
     yield* handle
     state.counters.resets++
     yield* resetConnection(request)
-    return yield* Effect.never
+    return yield* Effect.interruptible(Effect.never)
   }).pipe(
     Effect.catchTag(
       "RouteNotFound",

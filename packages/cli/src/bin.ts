@@ -16,6 +16,10 @@ Cli.run(process.argv).pipe(
   Effect.provide(Layer.merge(NodeContext.layer, Stdin.layer)),
   NodeRuntime.runMain({
     disableErrorReporting: true,
-    teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 1)
+    // Ctrl-C (e.g. stopping `apikit sandbox`) is an interruption: exit 130, as shells expect.
+    teardown: (exit, onExit) =>
+      onExit(
+        Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : Exit.isInterrupted(exit) ? 130 : 1
+      )
   })
 )

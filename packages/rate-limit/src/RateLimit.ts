@@ -212,6 +212,14 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
           })
       })
 
+    /** Whether the server has the key paused right now (a store failure reads as no pause). */
+    const pausedNow = (key: string): Effect.Effect<boolean> =>
+      Effect.matchEffect(pauses.get(key), {
+        onFailure: () => Effect.succeed(false),
+        onSuccess: (until) =>
+          until === undefined ? Effect.succeed(false) : Effect.map(Clock.currentTimeMillis, (now) => until > now)
+      })
+
     const pause = (key: string, until: number, source: string) =>
       pauses.pause(key, until).pipe(
         Effect.zipRight(
@@ -253,10 +261,20 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
         ? (request, context) => {
           const key = keyOf(context)
           const go = () => learn(key, next(request, context))
-          return Effect.zipRight(
-            awaitPause(key, context),
-            permit(key, context, (waited) => waited ? Effect.zipRight(awaitPause(key, context), go()) : go())
-          )
+          // A caller that waited for its permit may find the key paused meanwhile. Its permit
+          // belongs to a window that will be long gone when the pause ends, so it starts
+          // over (wait out the pause, take a fresh permit) instead of firing with everyone
+          // else the instant the pause ends.
+          const admit = (): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> =>
+            Effect.zipRight(
+              awaitPause(key, context),
+              permit(
+                key,
+                context,
+                (waited) => waited ? Effect.flatMap(pausedNow(key), (p) => p ? admit() : go()) : go()
+              )
+            )
+          return admit()
         }
         : (request, context) => {
           const key = keyOf(context)

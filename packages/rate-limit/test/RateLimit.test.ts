@@ -232,6 +232,19 @@ describe("RateLimit", () => {
     }).pipe(withRoutes([MockHttp.get("/v1/x", server.handler)]))
   })
 
+  it.effect("adaptive: callers that reserved a permit before a pause take a fresh one after it, not all at once", () => {
+    const server = stamped((n) => n === 1 ? MockHttp.status(429, { "retry-after": "10" }) : MockHttp.json(200, {}))
+    return Effect.gen(function*() {
+      const api = yield* client(yield* RateLimit.make({ limit: 1, window: "1 second", adaptive: true }))
+      // A is sent at once and meets the 429; B and C hold reservations for seconds 1 and 2.
+      const calls = yield* Effect.forEach(["A", "B", "C"], () => Effect.fork(Effect.either(api.get("/x"))))
+      for (let i = 0; i < 120; i++) yield* TestClock.adjust("100 millis")
+      yield* Effect.forEach(calls, Fiber.join)
+      // After the pause the limiter spaces them again: one per second.
+      expect(server.times).toEqual([0, 10_000, 11_000])
+    }).pipe(withRoutes([MockHttp.get("/v1/x", server.handler)]))
+  })
+
   it.effect("no secret reaches a log line, span or rejection", () => {
     const secret = "sk_live_SENTINEL_9137"
     const server = stamped((n) => n === 1 ? MockHttp.status(429, { "retry-after": "3" }) : MockHttp.json(200, {}))

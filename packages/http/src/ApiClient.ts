@@ -416,6 +416,8 @@ const readBounded = (response: HttpClientResponse.HttpClientResponse, headers: H
 /** Non-2xx bodies are read only for the error excerpt and field errors. */
 const errorBodyLimit = 1024 * 1024
 
+const ignoreStatus = (_status: number) => {}
+
 const debugEnabled = Effect.map(
   FiberRef.get(FiberRef.currentMinimumLogLevel),
   (min) => LogLevel.greaterThanEqual(LogLevel.Debug, min)
@@ -549,10 +551,11 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
     const attempt = (
       request: HttpClientRequest.HttpClientRequest,
       context: Policy.CallContext,
-      clock: Clock.Clock
+      clock: Clock.Clock,
+      onStatus: (status: number) => void = ignoreStatus
     ): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> =>
       send !== undefined && (context.attemptTimeout === undefined || timeout.isLive(clock))
-        ? lean.exchange(send, request, context, clock, maxBytes, errorBodyLimit)
+        ? lean.exchange(send, request, context, clock, maxBytes, errorBodyLimit, onStatus)
         : generic(request, context)
 
     const attemptSpan = (context: Policy.CallContext) => ({
@@ -568,19 +571,11 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
         if (!debug && send !== undefined) {
           // Nothing inside a lean attempt logs or opens spans, so its span need not become the
           // current parent (no FiberRef update): it is made, annotated and ended around the exchange.
-          return Effect.useSpan("apikit.attempt", attemptSpan(context), (span) =>
-            Effect.tapBoth(attempt(request, context, clock), {
-              onSuccess: (response) =>
-                Effect.sync(() =>
-                  span.attribute("http.response.status_code", response.status)
-                ),
-              onFailure: (error) => {
-                const status = ApiError.statusOf(error)
-                return status === undefined
-                  ? Effect.void
-                  : Effect.sync(() => span.attribute("http.response.status_code", status))
-              }
-            }))
+          return Effect.useSpan(
+            "apikit.attempt",
+            attemptSpan(context),
+            (span) => attempt(request, context, clock, (status) => span.attribute("http.response.status_code", status))
+          )
         }
         const start = clock.unsafeCurrentTimeMillis()
         return attempt(request, context, clock).pipe(
@@ -608,11 +603,13 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
       if (policy !== undefined) pipeline = policy.wrap(pipeline)
     }
 
-    const exchange = <A, I, B, BI>(
+    /** One call; `finish` turns the 2xx response into what the caller gets (a value or an Exchange). */
+    const call = <A, I, B, BI, Out>(
       method: HttpMethod.HttpMethod,
       path: string,
-      opts: RequestOptions<A, I, B, BI> = {}
-    ): Effect.Effect<Exchange<A>, ApiError.ApiError> => {
+      opts: RequestOptions<A, I, B, BI>,
+      finish: (response: Policy.ApiResponse, context: Policy.CallContext) => Effect.Effect<Out, ApiError.ApiError>
+    ): Effect.Effect<Out, ApiError.ApiError> => {
       const target = resolveTarget(baseUrl, basePath, method, path, opts.params, opts.query)
       if (Either.isLeft(target)) return Effect.fail(target.left)
       const { route, url } = target.right
@@ -637,7 +634,7 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
         : Duration.decode(opts.timeout.attempt)
       const total = opts.timeout?.total === undefined ? defaultTotal : Duration.decode(opts.timeout.total)
 
-      const run = (deadline: number | undefined) => {
+      const run = (deadline: number | undefined, clock: Clock.Clock | undefined) => {
         const context: Policy.CallContext = {
           client: name,
           method,
@@ -651,24 +648,21 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
           attempt: 1,
           cost: opts.cost ?? 1
         }
-        let call = pipeline(request, context)
-        if (total !== undefined) {
-          call = timeout.timeoutFail(
-            call,
+        let sent = pipeline(request, context)
+        if (total !== undefined && clock !== undefined) {
+          sent = timeout.timeoutFailOn(
+            clock,
+            sent,
             total,
             () => new ApiError.Timeout({ method, url: shownUrl, reason: "Deadline", after: total })
           )
         }
-        return Effect.flatMap(call, (response) =>
-          Effect.map(
-            decode(response, opts.success, context),
-            (value): Exchange<A> => ({ value, status: response.status, headers: response.headers })
-          ))
+        return Effect.flatMap(sent, (response) => finish(response, context))
       }
-      const call = total === undefined
-        ? run(undefined)
-        : Effect.flatMap(Clock.currentTimeMillis, (now) => run(now + Duration.toMillis(total)))
-      return Redaction.withHeaderRedaction(call).pipe(
+      const whole = total === undefined
+        ? run(undefined, undefined)
+        : Effect.clockWith((clock) => run(clock.unsafeCurrentTimeMillis() + Duration.toMillis(total), clock))
+      return Redaction.withHeaderRedaction(whole).pipe(
         Effect.withSpan("apikit.call", {
           kind: "client",
           captureStackTrace: false,
@@ -683,8 +677,23 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
       )
     }
 
-    const request = <A, I, B, BI>(method: HttpMethod.HttpMethod, path: string, opts?: RequestOptions<A, I, B, BI>) =>
-      Effect.map(exchange(method, path, opts), (e) => e.value)
+    const exchange = <A, I, B, BI>(
+      method: HttpMethod.HttpMethod,
+      path: string,
+      opts: RequestOptions<A, I, B, BI> = {}
+    ): Effect.Effect<Exchange<A>, ApiError.ApiError> =>
+      call(method, path, opts, (response, context) =>
+        Effect.map(
+          decode(response, opts.success, context),
+          (value): Exchange<A> => ({ value, status: response.status, headers: response.headers })
+        ))
+
+    const request = <A, I, B, BI>(
+      method: HttpMethod.HttpMethod,
+      path: string,
+      opts: RequestOptions<A, I, B, BI> = {}
+    ): Effect.Effect<A, ApiError.ApiError> =>
+      call(method, path, opts, (response, context) => decode(response, opts.success, context))
 
     return {
       name,

@@ -91,7 +91,8 @@ const maxTimerMillis = 2 ** 31 - 1
 
 /**
  * One attempt: send, read the body (up to `maxBytes` for 2xx, `errorLimit`
- * otherwise), classify non-2xx statuses with the time of `clock`.
+ * otherwise), classify non-2xx statuses with the time of `clock`. `onStatus`
+ * sees the status of every response that was read (for the attempt span).
  *
  * @internal
  */
@@ -101,7 +102,8 @@ export const exchange = (
   context: Policy.CallContext,
   clock: Clock.Clock,
   maxBytes: number,
-  errorLimit: number
+  errorLimit: number,
+  onStatus: (status: number) => void
 ): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> =>
   Effect.async<Policy.ApiResponse, ApiError.ApiError>((resume) => {
     const { method, url } = context
@@ -142,6 +144,7 @@ export const exchange = (
       readBounded(status, method, response.headers["content-length"], source, ok ? maxBytes : errorLimit).then(
         ({ bytes, truncated }) => {
           if (done) return
+          onStatus(status)
           const headers = Headers.fromInput(response.headers as Record<string, string | Array<string>>)
           if (ok && truncated) {
             const id = classify.requestId(headers)

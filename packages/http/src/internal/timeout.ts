@@ -34,30 +34,37 @@ export const timeoutFail = <A, E, R, E2>(
   self: Effect.Effect<A, E, R>,
   duration: Duration.Duration,
   onTimeout: () => E2
-): Effect.Effect<A, E | E2, R> =>
-  Effect.clockWith((clock) => {
-    if (!isLive(clock)) return Effect.timeoutFail(self, { duration, onTimeout })
-    const millis = Duration.toMillis(duration)
-    if (millis > maxTimerMillis) return self
-    return Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(Effect.fork(restore(self)), (fiber) =>
-        Effect.onInterrupt(
-          restore(Effect.async<A, E | E2>((resume) => {
-            const observer = (exit: Exit.Exit<A, E>) => {
-              clearTimeout(timer)
-              resume(exit)
-            }
-            const timer = setTimeout(() => {
-              fiber.removeObserver(observer)
-              resume(Effect.zipRight(Fiber.interrupt(fiber), Effect.failSync(onTimeout)))
-            }, millis)
-            fiber.addObserver(observer)
-            return Effect.sync(() => {
-              clearTimeout(timer)
-              fiber.removeObserver(observer)
-            })
-          })),
-          () => Fiber.interrupt(fiber)
-        ))
-    )
-  })
+): Effect.Effect<A, E | E2, R> => Effect.clockWith((clock) => timeoutFailOn(clock, self, duration, onTimeout))
+
+/** {@link timeoutFail} with the Clock already read. @internal */
+export const timeoutFailOn = <A, E, R, E2>(
+  clock: Clock.Clock,
+  self: Effect.Effect<A, E, R>,
+  duration: Duration.Duration,
+  onTimeout: () => E2
+): Effect.Effect<A, E | E2, R> => {
+  if (!isLive(clock)) return Effect.timeoutFail(self, { duration, onTimeout })
+  const millis = Duration.toMillis(duration)
+  if (millis > maxTimerMillis) return self
+  return Effect.uninterruptibleMask((restore) =>
+    Effect.flatMap(Effect.fork(restore(self)), (fiber) =>
+      Effect.onInterrupt(
+        restore(Effect.async<A, E | E2>((resume) => {
+          const observer = (exit: Exit.Exit<A, E>) => {
+            clearTimeout(timer)
+            resume(exit)
+          }
+          const timer = setTimeout(() => {
+            fiber.removeObserver(observer)
+            resume(Effect.zipRight(Fiber.interrupt(fiber), Effect.failSync(onTimeout)))
+          }, millis)
+          fiber.addObserver(observer)
+          return Effect.sync(() => {
+            clearTimeout(timer)
+            fiber.removeObserver(observer)
+          })
+        })),
+        () => Fiber.interrupt(fiber)
+      ))
+  )
+}

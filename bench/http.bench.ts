@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawn } from "node:child_process"
 import { once } from "node:events"
+import { mkdirSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { clients } from "./http/clients.js"
 
@@ -19,6 +20,42 @@ interface Row {
   readonly p50: number
   readonly p99: number
   readonly rssMb: number
+}
+
+/** A horizontal bar chart of requests/s per client, one group per concurrency. */
+export const svgChart = (rows: ReadonlyArray<Pick<Row, "client" | "concurrency" | "rps">>): string => {
+  const groups = [...new Set(rows.map((r) => r.concurrency))]
+  const max = Math.max(...rows.map((r) => r.rps))
+  const barHeight = 18
+  const labelWidth = 330
+  const chartWidth = 420
+  const lines: Array<string> = []
+  let y = 30
+  for (const concurrency of groups) {
+    lines.push(`<text x="10" y="${y}" font-weight="bold">concurrency ${concurrency}</text>`)
+    y += 10
+    for (const r of rows.filter((x) => x.concurrency === concurrency)) {
+      const width = Math.max(1, Math.round((r.rps / max) * chartWidth))
+      const fill = r.client.startsWith("apikit") ? "#2f6fde" : "#9aa5b1"
+      lines.push(
+        `<text x="${labelWidth - 8}" y="${y + 13}" text-anchor="end">${
+          r.client.replace(/&/g, "&amp;").replace(/</g, "&lt;")
+        }</text>`,
+        `<rect x="${labelWidth}" y="${y}" width="${width}" height="${barHeight - 4}" fill="${fill}"/>`,
+        `<text x="${labelWidth + width + 6}" y="${y + 13}">${Math.round(r.rps).toLocaleString("en-US")}</text>`
+      )
+      y += barHeight
+    }
+    y += 20
+  }
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${
+      labelWidth + chartWidth + 90
+    }" height="${y}" font-family="sans-serif" font-size="12">`,
+    `<text x="10" y="16" font-size="14">HTTP requests/s per client (small JSON, keep-alive; apikit in blue)</text>`,
+    ...lines,
+    "</svg>"
+  ].join("\n")
 }
 
 export const run = async (): Promise<string> => {
@@ -39,8 +76,12 @@ export const run = async (): Promise<string> => {
   } finally {
     server.kill("SIGTERM")
   }
+  mkdirSync(`${here}/results`, { recursive: true })
+  writeFileSync(`${here}/results/http.svg`, svgChart(rows))
   const lines = [
     "## HTTP: small JSON over keep-alive, node:http server in another process",
+    "",
+    "![requests/s per client](http.svg)",
     "",
     `${requests} requests per client at concurrency 64 (a quarter of that at 1), after a warm-up.`,
     ""

@@ -5,6 +5,7 @@
  * the sections are printed and written to `bench/results/`.
  */
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs"
+import { cpus, loadavg } from "node:os"
 import { fileURLToPath } from "node:url"
 
 const here = fileURLToPath(new URL(".", import.meta.url))
@@ -15,9 +16,10 @@ const files = readdirSync(here)
   .sort()
 
 const sections: Array<string> = [
-  `# apikit benchmarks\n\nNode ${process.version}, ${process.platform}/${process.arch}, run ${
-    new Date().toISOString()
-  }\n`
+  // Numbers depend on what else runs: record the load at the start next to them.
+  `# apikit benchmarks\n\nNode ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} CPUs, load ${
+    loadavg().map((l) => l.toFixed(2)).join(" / ")
+  } (1/5/15 min) at start, run ${new Date().toISOString()}\n`
 ]
 for (const file of files) {
   const mod = (await import(`./${file}`)) as { run: () => Promise<string> }

@@ -18,7 +18,9 @@ import * as Schedule from "effect/Schedule"
 import { createHmac } from "node:crypto"
 import * as State from "./state.js"
 
-// TODO(lead): switch to @apikit/webhooks' signer once it lands
+// The sandbox signs on its own: @apikit/testing cannot depend on @apikit/webhooks, whose
+// tests use MockHttp from here. The demo and the webhook tests verify these deliveries
+// with @apikit/webhooks, so the two implementations check each other.
 /** `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` keyed with the base64-decoded `whsec_` secret. @internal */
 export const sign = (secret: string, id: string, timestamp: number, body: string): string =>
   "v1," +

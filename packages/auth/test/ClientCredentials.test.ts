@@ -205,6 +205,12 @@ describe("OAuth2.clientCredentials against the strict token endpoint (MockHttp)"
         expect(e).toMatchObject({ reason: "TokenEndpointUnavailable", status: Number(path), transient: true })
         expect(e.message).toContain("It may succeed if retried.")
       }
+      // A rate-limited token endpoint says when to come back; retry policies treat it as a floor.
+      const limited = authError(yield* failWith("429-retry-after"))
+      expect(limited).toMatchObject({ status: 429, transient: true })
+      expect(limited.retryAfter && Duration.toMillis(limited.retryAfter)).toBe(7000)
+      expect(limited.message).toContain("It may succeed if retried after 7s.")
+
       const transport = authError(yield* failWith("reset"))
       expect(transport).toMatchObject({ reason: "TokenEndpointUnavailable", transient: true })
       expect(transport.description).toContain("could not be reached")
@@ -231,6 +237,8 @@ describe("OAuth2.clientCredentials against the strict token endpoint (MockHttp)"
             return MockHttp.hang
           case "200-error":
             return MockHttp.json(200, { error: "bad_verification_code" })
+          case "429-retry-after":
+            return MockHttp.text(429, "slow down", { "retry-after": "7" })
           default:
             return MockHttp.text(Number(path), "upstream sad")
         }

@@ -343,14 +343,18 @@ export class AuthError extends Schema.TaggedError<AuthError>()("AuthError", {
   /** The OAuth `error_description` (masked), when the server sent one. */
   description: Schema.optional(Schema.String),
   status: Schema.optional(Schema.Number),
-  transient: Schema.Boolean
+  transient: Schema.Boolean,
+  /** The token endpoint's Retry-After on a 429/503: retry policies wait at least this long. */
+  retryAfter: Schema.optional(Schema.DurationFromSelf)
 }) {
   override get message() {
     const code = this.error === undefined ? "" : ` ${this.error}`
     const status = this.status === undefined ? "" : ` (HTTP ${this.status})`
     const desc = this.description === undefined ? "" : `: ${this.description}`
     const hint = this.transient
-      ? " It may succeed if retried."
+      ? this.retryAfter === undefined
+        ? " It may succeed if retried."
+        : ` It may succeed if retried after ${Duration.format(this.retryAfter)}.`
       : this.reason === "TokenEndpointRejected"
       ? " Check the client id, secret, scopes and grant."
       : ""
@@ -478,9 +482,11 @@ export const statusOf = (error: ApiError): number | undefined =>
   "status" in error && typeof error.status === "number" ? error.status : undefined
 
 /**
- * The server's (or breaker's) hint of when to try again, when the error has one.
+ * The server's (or breaker's, or token endpoint's) hint of when to try again, when the error has one.
  *
  * @since 0.1.0
  */
 export const retryAfterOf = (error: ApiError): Duration.Duration | undefined =>
-  error._tag === "RateLimited" || error._tag === "CircuitOpen" ? error.retryAfter : undefined
+  error._tag === "RateLimited" || error._tag === "CircuitOpen" || error._tag === "AuthError"
+    ? error.retryAfter
+    : undefined

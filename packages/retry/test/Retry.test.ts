@@ -127,6 +127,29 @@ describe("Retry.transient", () => {
     }).pipe(Effect.withRandomFixed([0.999]), withRoutes([MockHttp.get("/v1/x", server.handler)]))
   })
 
+  it.effect("a rate-limited token endpoint's Retry-After (AuthError.retryAfter) is a floor too", () =>
+    Effect.gen(function*() {
+      const times: Array<number> = []
+      // A token fetch that is told to come back in 5 s, then succeeds.
+      const fetchToken = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        times.push(now)
+        return times.length === 1
+          ? Effect.fail(
+            new ApiError.AuthError({
+              reason: "TokenEndpointUnavailable",
+              key: "k",
+              status: 429,
+              transient: true,
+              retryAfter: Duration.seconds(5)
+            })
+          )
+          : Effect.succeed("token")
+      })
+      const policy = Retry.transient({ base: "100 millis", cap: "10 seconds" })
+      expect(yield* run(fetchToken.pipe(Retry.retry(policy)))).toEqual(Either.right("token"))
+      expect(gaps(times)).toEqual([5000])
+    }).pipe(Effect.withRandomFixed([0.999])))
+
   it.effect("honours Retry-After as an HTTP-date (503), measured on the Effect clock", () => {
     const start = Date.UTC(2025, 5, 1, 12, 0, 0)
     const server = stamped(

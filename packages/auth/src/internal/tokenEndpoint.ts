@@ -1,5 +1,6 @@
 import { AuthError } from "@apikit/http/ApiError"
 import * as Redaction from "@apikit/http/Redaction"
+import * as RetryAfter from "@apikit/http/RetryAfter"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
@@ -88,7 +89,8 @@ export const parse = (
   request: TokenRequest,
   status: number,
   body: string,
-  obtainedAt: number
+  obtainedAt: number,
+  retryAfterHeader?: string | undefined
 ): Effect.Effect<StoredToken, AuthError> => {
   let json: unknown
   try {
@@ -103,6 +105,8 @@ export const parse = (
   if (status < 200 || status >= 300 || error !== undefined) {
     // 5xx, 429 and odd 2xx-with-error bodies are the endpoint's trouble, not the client's.
     const unavailable = status >= 500 || status === 429
+    // A rate-limited or overloaded endpoint says when to come back: retry policies honour it.
+    const retryAfter = unavailable ? RetryAfter.parse(retryAfterHeader, obtainedAt) : undefined
     return fail(request, {
       reason: unavailable ? "TokenEndpointUnavailable" : "TokenEndpointRejected",
       status,
@@ -110,7 +114,8 @@ export const parse = (
       ...(description === undefined ?
         (error === undefined && body.length > 0 ? { description: masked(body, 200)! } : {}) :
         { description }),
-      transient: unavailable && request.retryable
+      transient: unavailable && request.retryable,
+      ...(retryAfter === undefined ? {} : { retryAfter })
     })
   }
   const invalid = (why: string) =>
@@ -183,15 +188,23 @@ const clientAuthParams = (
 export const send = (
   request: { readonly key: string; readonly timeout: Duration.Duration; readonly retryable: boolean },
   outgoing: HttpClientRequest.HttpClientRequest
-): Effect.Effect<{ readonly status: number; readonly body: string }, AuthError, HttpClient.HttpClient> =>
+): Effect.Effect<
+  { readonly status: number; readonly body: string; readonly retryAfter: string | undefined },
+  AuthError,
+  HttpClient.HttpClient
+> =>
   Effect.gen(function*() {
     // The platform's own span would duplicate ours; ours is the one that is known to hold no secret.
     const http = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
     const unavailable = (description: string) =>
       new AuthError({ reason: "TokenEndpointUnavailable", key: request.key, description, transient: request.retryable })
-    const { body, status } = yield* http.execute(outgoing).pipe(
+    const { body, retryAfter, status } = yield* http.execute(outgoing).pipe(
       Effect.flatMap((response) =>
-        Effect.map(readBounded(response.stream), (body) => ({ status: response.status, body }))
+        Effect.map(readBounded(response.stream), (body) => ({
+          status: response.status,
+          body,
+          retryAfter: response.headers["retry-after"]
+        }))
       ),
       Effect.mapError((e) =>
         unavailable(
@@ -214,7 +227,7 @@ export const send = (
         transient: false
       })
     }
-    return { status, body }
+    return { status, body, retryAfter }
   })
 
 /**
@@ -242,8 +255,8 @@ export const request = (request: TokenRequest): Effect.Effect<StoredToken, AuthE
     )
     if (auth.header !== undefined) outgoing = HttpClientRequest.setHeader(outgoing, "authorization", auth.header)
 
-    const { body, status } = yield* send(request, outgoing)
-    return yield* parse(request, status, body, now)
+    const { body, retryAfter, status } = yield* send(request, outgoing)
+    return yield* parse(request, status, body, now, retryAfter)
   }).pipe(
     Effect.withSpan("apikit.auth.token", { kind: "client", attributes: { "apikit.auth.key": request.key } })
   )

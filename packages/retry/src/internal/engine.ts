@@ -67,9 +67,9 @@ export const transientReason = (error: ApiError.ApiError): string | undefined =>
   }
 }
 
-/** The server's (or breaker's) earliest sensible retry time: a floor, never jittered. */
+/** The server's (breaker's, token endpoint's) earliest sensible retry time: a floor, never jittered. */
 const hintMillis = (error: ApiError.ApiError): number | undefined => {
-  const after = error._tag === "RateLimited" || error._tag === "CircuitOpen" ? error.retryAfter : undefined
+  const after = ApiError.retryAfterOf(error)
   return after === undefined ? undefined : Duration.toMillis(after)
 }
 

@@ -151,12 +151,3 @@ export const make = <S extends Slot>(slot: S, name: string, wrap: (next: Send) =
   name,
   wrap
 })
-
-/**
- * The remaining time before the call's deadline, in milliseconds, or `undefined`
- * when the call has no deadline.
- *
- * @since 0.1.0
- */
-export const remainingMillis = (context: CallContext, nowMillis: number): number | undefined =>
-  context.deadline === undefined ? undefined : Math.max(0, context.deadline - nowMillis)

@@ -140,15 +140,3 @@ export const excerpt = (body: Uint8Array | string, maxChars = 2048): string => {
   const masked = text(raw)
   return masked.length > maxChars ? masked.slice(0, maxChars) + "…" : masked
 }
-
-/**
- * Headers with every secret-looking value replaced, for printing.
- *
- * @since 0.1.0
- */
-export const headers = (h: Headers.Headers): Record<string, string> => {
-  const out: Record<string, string> = {}
-  const redacted = Headers.redact(h, headerNames)
-  for (const name in redacted) out[name] = String(redacted[name])
-  return out
-}

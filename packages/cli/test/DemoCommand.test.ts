@@ -1,25 +1,6 @@
-import { Cli, Stdin } from "@apikit/cli"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
-import { type Console, Effect, Layer } from "effect"
-
-/** Runs `apikit <args>` in-process, capturing stdout and stderr. */
-const apikit = (args: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    const out: Array<string> = []
-    const err: Array<string> = []
-    const base = yield* Effect.console
-    const console: Console.Console = {
-      ...base,
-      log: (...xs) => Effect.sync(() => void out.push(xs.join(" "))),
-      error: (...xs) => Effect.sync(() => void err.push(xs.join(" ")))
-    }
-    const code = yield* Cli.run(["node", "apikit", ...args]).pipe(
-      Effect.withConsole(console),
-      Effect.provide(Layer.merge(NodeContext.layer, Stdin.Stdin.layerTest(undefined)))
-    )
-    return { code, stdout: out.join("\n"), stderr: err.join("\n") }
-  })
+import { Effect } from "effect"
+import { apikit } from "./support/apikit.js"
 
 describe("apikit demo", () => {
   it.live(

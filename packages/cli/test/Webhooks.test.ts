@@ -1,12 +1,11 @@
-import { Cli, Stdin } from "@apikit/cli"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
-import { type Console, Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { spawnSync } from "node:child_process"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { apikit } from "./support/apikit.js"
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url))
 
@@ -21,24 +20,6 @@ const sw = {
   body: "{\"test\": 2432232314}",
   signature: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 }
-
-/** Runs `apikit <args>` in-process with `stdin`, capturing stdout and stderr. */
-const apikit = (args: ReadonlyArray<string>, stdin?: string) =>
-  Effect.gen(function*() {
-    const out: Array<string> = []
-    const err: Array<string> = []
-    const base = yield* Effect.console
-    const console: Console.Console = {
-      ...base,
-      log: (...xs) => Effect.sync(() => void out.push(xs.join(" "))),
-      error: (...xs) => Effect.sync(() => void err.push(xs.join(" ")))
-    }
-    const code = yield* Cli.run(["node", "apikit", ...args]).pipe(
-      Effect.withConsole(console),
-      Effect.provide(Layer.merge(NodeContext.layer, Stdin.Stdin.layerTest(stdin)))
-    )
-    return { code, stdout: out.join("\n"), stderr: err.join("\n") }
-  })
 
 const tmp = mkdtempSync(join(tmpdir(), "apikit-cli-"))
 const file = (name: string, content: string) => {

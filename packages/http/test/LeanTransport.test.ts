@@ -8,27 +8,16 @@ import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
 import { Capture } from "@apikit/testing"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Logger, LogLevel } from "effect"
-import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
+import { listen } from "./support/server.js"
 
-const server = Effect.acquireRelease(
-  Effect.async<Http.Server>((resume) => {
-    const server = Http.createServer((req, res) => {
-      if (req.url === "/missing") {
-        res.writeHead(404, { "content-type": "application/json" })
-        return void res.end("{\"message\":\"no\"}")
-      }
-      res.writeHead(200, { "content-type": "application/json" })
-      res.end("{\"ok\":true}")
-    })
-    server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-  }),
-  (server) =>
-    Effect.async<void>((resume) => {
-      server.closeAllConnections()
-      server.close(() => resume(Effect.void))
-    })
-).pipe(Effect.map((server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`))
+const server = listen((req, res) => {
+  if (req.url === "/missing") {
+    res.writeHead(404, { "content-type": "application/json" })
+    return void res.end("{\"message\":\"no\"}")
+  }
+  res.writeHead(200, { "content-type": "application/json" })
+  res.end("{\"ok\":true}")
+})
 
 describe("ApiClient over the lean UndiciHttpClient", () => {
   for (const level of [LogLevel.Info, LogLevel.Debug]) {

@@ -10,28 +10,17 @@ import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber } from "effect"
-import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
+import { listen } from "./support/server.js"
 
 /** A server that never answers; `closed` completes when the client drops its socket. */
 const hanging = Effect.gen(function*() {
   const arrived = yield* Deferred.make<void>()
   const closed = yield* Deferred.make<void>()
-  const server = yield* Effect.acquireRelease(
-    Effect.async<Http.Server>((resume) => {
-      const server = Http.createServer((req) => {
-        Deferred.unsafeDone(arrived, Exit.void)
-        req.socket.on("close", () => Deferred.unsafeDone(closed, Exit.void))
-      })
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-    }),
-    (server) =>
-      Effect.async<void>((resume) => {
-        server.closeAllConnections()
-        server.close(() => resume(Effect.void))
-      })
-  )
-  return { baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, arrived, closed }
+  const baseUrl = yield* listen((req) => {
+    Deferred.unsafeDone(arrived, Exit.void)
+    req.socket.on("close", () => Deferred.unsafeDone(closed, Exit.void))
+  })
+  return { baseUrl, arrived, closed }
 })
 
 const transports = [
@@ -71,17 +60,10 @@ describe.each(transports)("ApiClient timeouts on the live Clock with %s", (_name
 
   it.live("a call that answers in time is unaffected by its timeouts", () =>
     Effect.scoped(Effect.gen(function*() {
-      const server = yield* Effect.acquireRelease(
-        Effect.async<Http.Server>((resume) => {
-          const server = Http.createServer((_req, res) => {
-            res.writeHead(200, { "content-type": "application/json" })
-            res.end("{\"ok\":true}")
-          })
-          server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-        }),
-        (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
-      )
-      const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const baseUrl = yield* listen((_req, res) => {
+        res.writeHead(200, { "content-type": "application/json" })
+        res.end("{\"ok\":true}")
+      })
       const api = yield* ApiClient.make({ baseUrl, timeout: { attempt: "1 hour", total: "2 hours" } })
       expect(yield* api.get("/ok")).toEqual({ ok: true })
     })).pipe(Effect.provide(transport)))

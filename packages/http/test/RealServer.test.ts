@@ -8,21 +8,7 @@ import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Schema, TestClock } from "effect"
-import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
-
-const listen = (handler: Http.RequestListener) =>
-  Effect.acquireRelease(
-    Effect.async<Http.Server>((resume) => {
-      const server = Http.createServer(handler)
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-    }),
-    (server) =>
-      Effect.async<void>((resume) => {
-        server.closeAllConnections()
-        server.close(() => resume(Effect.void))
-      })
-  ).pipe(Effect.map((server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`))
+import { listen } from "./support/server.js"
 
 const Item = Schema.Struct({ id: Schema.Number, echo: Schema.String })
 

@@ -9,7 +9,7 @@
  *
  * @since 0.1.0
  */
-import type { AuthError, ReauthorizationRequired } from "@apikit/http/ApiError"
+import type { AuthError, ReauthorizationRequired, Timeout } from "@apikit/http/ApiError"
 import * as Policy from "@apikit/http/Policy"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Config from "effect/Config"
@@ -38,6 +38,23 @@ export interface Credential {
       Redacted.Redacted<string>,
       AuthError | ReauthorizationRequired
     >)
+    | undefined
+  /**
+   * `get` for a call with a deadline: `bound` wraps whatever part may be slow
+   * (a token request; a cache hit should stay outside it) so it ends with the
+   * call's deadline. With it (and `renewWithin` when `renew` is set) the
+   * policy honours ApiClient's deadline and the client needs no watcher fiber
+   * per call. The OAuth 2.0 and JWT credentials provide both.
+   */
+  readonly getWithin?:
+    | ((bound: Policy.Bound) => Effect.Effect<Redacted.Redacted<string>, AuthError | ReauthorizationRequired | Timeout>)
+    | undefined
+  /** `renew`, with its slow part wrapped in `bound` (see `getWithin`). */
+  readonly renewWithin?:
+    | ((
+      rejected: Redacted.Redacted<string>,
+      bound: Policy.Bound
+    ) => Effect.Effect<Redacted.Redacted<string>, AuthError | ReauthorizationRequired | Timeout>)
     | undefined
 }
 
@@ -81,26 +98,37 @@ export const fromCredential = (
   name: string,
   credential: Credential,
   stamp: Stamp = stampBearer
-): Policy.AuthPolicy =>
-  Policy.make("auth", name, (next) => (request, context) =>
-    Effect.flatMap(credential.get, (token) => {
+): Policy.AuthPolicy => {
+  const { getWithin, renewWithin } = credential
+  const bounded = getWithin !== undefined && (credential.renew === undefined || renewWithin !== undefined)
+  return Policy.make("auth", name, (next) => (request, context) => {
+    // With a deadline, a credential that has to be fetched is bounded by it.
+    const bound: Policy.Bound | undefined = bounded && context.deadline !== undefined
+      ? (slow) => Policy.withinDeadline(slow, context)
+      : undefined
+    const get = bound === undefined ? credential.get : getWithin!(bound)
+    return Effect.flatMap(get, (token) => {
       const sent = next(stamp(request, token), context)
       const renew = credential.renew
       if (renew === undefined || !context.replayable) return sent
-      return Effect.catchTag(sent, "Unauthorized", () =>
-        Effect.logDebug("apikit auth: 401, renewing the credential and replaying once").pipe(
-          Effect.annotateLogs({ key: credential.key, method: context.method, url: context.url }),
-          Effect.zipRight(renew(token)),
-          Effect.flatMap((fresh) =>
-            next(stamp(request, fresh), context)
+      return Effect.catchTag(
+        sent,
+        "Unauthorized",
+        () =>
+          Effect.logDebug("apikit auth: 401, renewing the credential and replaying once").pipe(
+            Effect.annotateLogs({ key: credential.key, method: context.method, url: context.url }),
+            Effect.zipRight(bound === undefined ? renew(token) : renewWithin!(token, bound)),
+            Effect.flatMap((fresh) => next(stamp(request, fresh), context))
           )
-        ))
-    }))
+      )
+    })
+  }, { honorsDeadline: bounded })
+}
 
-const constant = (key: string, value: Redacted.Redacted<string>): Credential => ({
-  key,
-  get: Effect.succeed(value)
-})
+const constant = (key: string, value: Redacted.Redacted<string>): Credential => {
+  const get = Effect.succeed(value)
+  return { key, get, getWithin: () => get }
+}
 
 /**
  * Where an API key goes: a header (e.g. `X-API-Key`) or a query parameter.

@@ -109,11 +109,7 @@ export const assertion = (options: AssertionOptions): Policy.AuthPolicy => {
         return new StoredToken({ accessToken: token, obtainedAt: now, expiresAt: exp * 1000, tokenType: "Bearer" })
       })
   })
-  return Auth.fromCredential(`jwt(${options.key})`, {
-    key: options.key,
-    get: Effect.map(cache.get, (t) => t.accessToken),
-    renew: (rejected) => Effect.map(cache.renew(rejected), (t) => t.accessToken)
-  })
+  return Auth.fromCredential(`jwt(${options.key})`, TokenCache.credential(options.key, cache))
 }
 
 /**
@@ -276,11 +272,7 @@ export const githubAppInstallation = (
       expireEntry: true,
       fetch: () => fetch
     })
-    return Auth.fromCredential(`github.installation(${options.installationId})`, {
-      key,
-      get: Effect.map(cache.get, (t) => t.accessToken),
-      renew: (rejected) => Effect.map(cache.renew(rejected), (t) => t.accessToken)
-    })
+    return Auth.fromCredential(`github.installation(${options.installationId})`, TokenCache.credential(key, cache))
   })
 
 const installationToken = (key: string, status: number, text: string, now: number) => {

@@ -121,12 +121,6 @@ const cacheKey = (base: string, parts: Readonly<Record<string, string | undefine
 
 const timeoutOf = (options: ClientOptions) => Duration.decode(options.timeout ?? "30 seconds")
 
-const credential = (key: string, cache: TokenCache.TokenCache): Auth.Credential => ({
-  key,
-  get: Effect.map(cache.get, (t) => t.accessToken),
-  renew: (rejected) => Effect.map(cache.renew(rejected), (t) => t.accessToken)
-})
-
 /**
  * Options of {@link clientCredentials}.
  *
@@ -208,7 +202,7 @@ export const clientCredentials = (
           }
         }).pipe(Effect.provide(context))
     })
-    return Auth.fromCredential(`oauth2.clientCredentials(${options.clientId})`, credential(key, cache))
+    return Auth.fromCredential(`oauth2.clientCredentials(${options.clientId})`, TokenCache.credential(key, cache))
   })
 
 /**
@@ -277,7 +271,7 @@ export const jwtBearer = (
           })
         }).pipe(Effect.provide(context))
     })
-    return Auth.fromCredential(`oauth2.jwtBearer(${options.issuer})`, credential(key, cache))
+    return Auth.fromCredential(`oauth2.jwtBearer(${options.issuer})`, TokenCache.credential(key, cache))
   })
 
 const signAssertion = (key: string, options: JwtBearerOptions, iat: number, lifetime: Duration.Duration) =>
@@ -572,7 +566,7 @@ export const authorizationCode = (
       policy: (connection) =>
         Auth.fromCredential(
           `oauth2.authorizationCode(${options.clientId})`,
-          credential(connection, cacheOf(connection))
+          TokenCache.credential(connection, cacheOf(connection))
         ),
       token: (connection) => cacheOf(connection).get,
       disconnect: (connection) =>

@@ -1,4 +1,4 @@
-import { Jwt, OAuth2, TokenStore } from "@apikit/auth"
+import { Auth, Jwt, OAuth2, TokenStore } from "@apikit/auth"
 import { ApiClient, type ApiError } from "@apikit/http"
 import { Capture, MockHttp } from "@apikit/testing"
 import * as HttpBody from "@effect/platform/HttpBody"
@@ -244,6 +244,29 @@ describe("OAuth2.clientCredentials against the strict token endpoint (MockHttp)"
         }
       })
     ])))
+
+  it.effect("a token request is bounded by the call's deadline; the cached token is not (no watcher fiber)", () =>
+    Effect.gen(function*() {
+      const auth = yield* OAuth2.clientCredentials({ tokenUrl, clientId: "c", clientSecret: Redacted.make(secret) })
+      // The policy keeps its promise itself, so ApiClient needs no watcher fiber per call.
+      expect(auth.honorsDeadline).toBe(true)
+      const api = yield* ApiClient.make({ baseUrl: "https://api.test/v1", auth, timeout: { total: "5 seconds" } })
+      const slow = yield* Effect.fork(Effect.flip(api.get("/x")))
+      yield* TestClock.adjust("4999 millis")
+      expect(slow.unsafePoll()).toBeNull()
+      yield* TestClock.adjust("1 millis")
+      const error = yield* Fiber.join(slow)
+      expect(error._tag === "Timeout" && error.reason).toBe("Deadline")
+      expect(yield* tokenRequests).toBe(1)
+    }).pipe(env([MockHttp.post(tokenUrl, MockHttp.hang)])))
+
+  it.effect("static credentials honour deadlines; a custom credential without getWithin does not", () =>
+    Effect.sync(() => {
+      expect(Auth.bearer(Redacted.make("t")).honorsDeadline).toBe(true)
+      expect(Auth.apiKey({ header: "x-api-key", value: Redacted.make("k") }).honorsDeadline).toBe(true)
+      const vault = Auth.fromCredential("vault", { key: "vault", get: Effect.succeed(Redacted.make("t")) })
+      expect(vault.honorsDeadline).not.toBe(true)
+    }))
 
   it.effect("a malformed token response is InvalidTokenResponse, without echoing the body", () =>
     Effect.gen(function*() {

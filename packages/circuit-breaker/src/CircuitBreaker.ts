@@ -498,7 +498,9 @@ export const make = (
             Policy.ApiResponse,
             ApiError
           >
-        }
+        },
+        // It never waits: an open circuit fails at once.
+        { honorsDeadline: true }
       ),
       events: Stream.fromPubSub(pubsub),
       subscribe: Stream.fromPubSub(pubsub, { scoped: true }),

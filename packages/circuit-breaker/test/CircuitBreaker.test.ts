@@ -32,6 +32,8 @@ for (const [storeName, layer] of stores) {
       it.effect("consecutive defaults to 5", () =>
         Effect.gen(function*() {
           const breaker = yield* CircuitBreaker.make()
+          // It never waits (an open circuit fails at once), so it honours any call deadline.
+          expect(breaker.honorsDeadline).toBe(true)
           yield* calls(breaker, fail(serverError), 4)
           expect(yield* stateOf(breaker)).toBe("Closed")
           yield* calls(breaker, fail(serverError))

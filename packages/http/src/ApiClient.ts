@@ -17,18 +17,20 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as LogLevel from "effect/LogLevel"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
 import * as ApiError from "./ApiError.js"
 import * as classify from "./internal/classify.js"
 import * as lean from "./internal/lean.js"
 import { type Bounded, concat, empty } from "./internal/lean.js"
 import * as timeout from "./internal/timeout.js"
-import type * as Policy from "./Policy.js"
+import * as Policy from "./Policy.js"
 import * as Redaction from "./Redaction.js"
 
 /**
@@ -418,6 +420,16 @@ const errorBodyLimit = 1024 * 1024
 
 const ignoreStatus = (_status: number) => {}
 
+/** The timer of one attempt: when it fires and the error it fails with. */
+type Timer = lean.Timer
+
+// Effect's default tracer keeps spans in memory only, where nobody reads them: under it (or with
+// tracing disabled) ApiClient records no spans. Any other tracer (OpenTelemetry, Capture) gets them.
+const nativeTracer = Effect.runSync(Effect.tracer)
+const tracing = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean =>
+  fiber.getFiberRef(FiberRef.currentTracerEnabled) &&
+  Context.get(fiber.currentDefaultServices, Tracer.Tracer) !== nativeTracer
+
 const debugEnabled = Effect.map(
   FiberRef.get(FiberRef.currentMinimumLogLevel),
   (min) => LogLevel.greaterThanEqual(LogLevel.Debug, min)
@@ -529,34 +541,38 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
       })
     }
 
-    const generic = (request: HttpClientRequest.HttpClientRequest, context: Policy.CallContext) => {
-      let exchange: Effect.Effect<Policy.ApiResponse, ApiError.ApiError> = http.execute(request).pipe(
+    const policies = [options.auth, options.rateLimit, options.circuitBreaker, options.retry].filter(
+      (p): p is Policy.Policy => p !== undefined
+    )
+    // Every policy keeps within the deadline: the transport clamps each attempt to it and the total
+    // timeout needs no watcher fiber. Otherwise one per call interrupts whatever runs at the deadline.
+    const cooperative = policies.every((p) => p.honorsDeadline === true)
+
+    const generic = (
+      request: HttpClientRequest.HttpClientRequest,
+      context: Policy.CallContext,
+      timer: Timer | undefined
+    ) => {
+      const exchange: Effect.Effect<Policy.ApiResponse, ApiError.ApiError> = http.execute(request).pipe(
         Effect.flatMap((response) => read(response, context)),
         Effect.catchIf(
           (e): e is Exclude<typeof e, ApiError.ApiError> => e._tag === "RequestError" || e._tag === "ResponseError",
           (e) => Effect.fail(classify.fromTransport(context.method, context.url, e))
         )
       )
-      if (context.attemptTimeout !== undefined) {
-        const after = context.attemptTimeout
-        exchange = timeout.timeoutFail(
-          exchange,
-          after,
-          () => new ApiError.Timeout({ method: context.method, url: context.url, reason: "Attempt", after })
-        )
-      }
-      return exchange
+      return timer === undefined ? exchange : timeout.timeoutFail(exchange, Duration.millis(timer.millis), timer.error)
     }
 
     const attempt = (
       request: HttpClientRequest.HttpClientRequest,
       context: Policy.CallContext,
       clock: Clock.Clock,
+      timer: Timer | undefined,
       onStatus: (status: number) => void = ignoreStatus
     ): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> =>
-      send !== undefined && (context.attemptTimeout === undefined || timeout.isLive(clock))
-        ? lean.exchange(send, request, context, clock, maxBytes, errorBodyLimit, onStatus)
-        : generic(request, context)
+      send !== undefined && (timer === undefined || timeout.isLive(clock))
+        ? lean.exchange(send, request, context, clock, maxBytes, errorBodyLimit, timer, onStatus)
+        : generic(request, context, timer)
 
     const attemptSpan = (context: Policy.CallContext) => ({
       kind: "client" as const,
@@ -567,41 +583,56 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
     const transport: Policy.Send = (request, context) =>
       Effect.withFiberRuntime((fiber) => {
         const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+        const start = clock.unsafeCurrentTimeMillis()
+        // The attempt's timer: its own timeout, clamped to what is left of the call's deadline.
+        let timer: Timer | undefined = context.attemptTimeout === undefined ? undefined : {
+          millis: Duration.toMillis(context.attemptTimeout),
+          error: () =>
+            new ApiError.Timeout({
+              method: context.method,
+              url: context.url,
+              reason: "Attempt",
+              after: context.attemptTimeout!
+            })
+        }
+        if (cooperative && context.deadline !== undefined) {
+          const left = context.deadline - start
+          if (left <= 0) return Effect.fail(Policy.deadlineExceeded(context))
+          if (timer === undefined || left < timer.millis) {
+            timer = { millis: left, error: () => Policy.deadlineExceeded(context) }
+          }
+        }
         const debug = LogLevel.greaterThanEqual(LogLevel.Debug, fiber.getFiberRef(FiberRef.currentMinimumLogLevel))
+        const traced = tracing(fiber)
+        if (!debug && !traced) return attempt(request, context, clock, timer)
         if (!debug && send !== undefined) {
           // Nothing inside a lean attempt logs or opens spans, so its span need not become the
           // current parent (no FiberRef update): it is made, annotated and ended around the exchange.
           return Effect.useSpan(
             "apikit.attempt",
             attemptSpan(context),
-            (span) => attempt(request, context, clock, (status) => span.attribute("http.response.status_code", status))
+            (span) =>
+              attempt(request, context, clock, timer, (status) => span.attribute("http.response.status_code", status))
           )
         }
-        const start = clock.unsafeCurrentTimeMillis()
-        return attempt(request, context, clock).pipe(
+        const annotate = (status: number | undefined) =>
+          traced && status !== undefined ? Effect.annotateCurrentSpan("http.response.status_code", status) : Effect.void
+        const observed = attempt(request, context, clock, timer).pipe(
           Effect.tapBoth({
             onSuccess: (response) =>
-              Effect.zipRight(
-                Effect.annotateCurrentSpan("http.response.status_code", response.status),
-                logAttempt(context, start, response.status, undefined)
-              ),
+              Effect.zipRight(annotate(response.status), logAttempt(context, start, response.status, undefined)),
             onFailure: (error) => {
               const status = ApiError.statusOf(error)
-              return Effect.zipRight(
-                status === undefined ? Effect.void : Effect.annotateCurrentSpan("http.response.status_code", status),
-                logAttempt(context, start, status, error._tag)
-              )
+              return Effect.zipRight(annotate(status), logAttempt(context, start, status, error._tag))
             }
-          }),
-          Effect.withSpan("apikit.attempt", attemptSpan(context))
+          })
         )
+        return traced ? Effect.withSpan(observed, "apikit.attempt", attemptSpan(context)) : observed
       })
 
     // Composed once; innermost first so the outermost slot wraps everything inside it.
     let pipeline = transport
-    for (const policy of [options.auth, options.rateLimit, options.circuitBreaker, options.retry]) {
-      if (policy !== undefined) pipeline = policy.wrap(pipeline)
-    }
+    for (const policy of policies) pipeline = policy.wrap(pipeline)
 
     /** One call; `finish` turns the 2xx response into what the caller gets (a value or an Exchange). */
     const call = <A, I, B, BI, Out>(
@@ -634,36 +665,32 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
         : Duration.decode(opts.timeout.attempt)
       const total = opts.timeout?.total === undefined ? defaultTotal : Duration.decode(opts.timeout.total)
 
-      const run = (deadline: number | undefined, clock: Clock.Clock | undefined) => {
+      const idempotent = key !== undefined || idempotentMethods.has(method)
+      const whole = Effect.withFiberRuntime<Out, ApiError.ApiError>((fiber) => {
+        const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
         const context: Policy.CallContext = {
           client: name,
           method,
           url: shownUrl,
           host: baseUrl.host,
           route,
-          idempotent: key !== undefined || idempotentMethods.has(method),
+          idempotent,
           replayable: body._tag !== "Stream",
-          deadline,
+          deadline: total === undefined ? undefined : clock.unsafeCurrentTimeMillis() + Duration.toMillis(total),
           attemptTimeout,
+          totalTimeout: total,
           attempt: 1,
           cost: opts.cost ?? 1
         }
         let sent = pipeline(request, context)
-        if (total !== undefined && clock !== undefined) {
-          sent = timeout.timeoutFailOn(
-            clock,
-            sent,
-            total,
-            () => new ApiError.Timeout({ method, url: shownUrl, reason: "Deadline", after: total })
-          )
+        if (total !== undefined && !cooperative) {
+          sent = timeout.timeoutFailOn(clock, sent, total, () => Policy.deadlineExceeded(context))
         }
-        return Effect.flatMap(sent, (response) => finish(response, context))
-      }
-      const whole = total === undefined
-        ? run(undefined, undefined)
-        : Effect.clockWith((clock) => run(clock.unsafeCurrentTimeMillis() + Duration.toMillis(total), clock))
-      return Redaction.withHeaderRedaction(whole).pipe(
-        Effect.withSpan("apikit.call", {
+        let out = Effect.flatMap(sent, (response) => finish(response, context))
+        // Platform clients may print request headers while they run; apikit's own transport never does.
+        if (send === undefined) out = Redaction.withHeaderRedaction(out)
+        if (!tracing(fiber)) return out
+        return Effect.withSpan(out, "apikit.call", {
           kind: "client",
           captureStackTrace: false,
           attributes: {
@@ -674,7 +701,8 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
             "url.full": shownUrl
           }
         })
-      )
+      })
+      return whole
     }
 
     const exchange = <A, I, B, BI>(

@@ -344,6 +344,67 @@ describe("ApiClient", () => {
       expect(yield* MockHttp.count()).toBe(3)
     }).pipe(withRoutes([MockHttp.get("/v1/slow", MockHttp.delay("3 seconds", MockHttp.json(200, {})))])))
 
+  it.effect("with policies that honour the deadline, clamps the last attempt to it (no watcher fiber)", () =>
+    Effect.gen(function*() {
+      // Retries attempt timeouts for as long as the deadline allows, and says so.
+      const retryWithin = Policy.make("retry", "retry-within", (next) => (request, context) => {
+        const attempt = (n: number): ReturnType<Policy.Send> =>
+          Effect.catchIf(
+            next(request, { ...context, attempt: n }),
+            (e) => e._tag === "Timeout" && e.reason === "Attempt",
+            () => attempt(n + 1)
+          )
+        return attempt(1)
+      }, { honorsDeadline: true })
+      const api = yield* client({ retry: retryWithin, timeout: { attempt: "2 seconds", total: "5 seconds" } })
+      const fiber = yield* Effect.fork(failure(api.get("/slow")))
+      yield* TestClock.adjust("4999 millis")
+      expect(fiber.unsafePoll()).toBeNull()
+      yield* TestClock.adjust("1 millis")
+      const error = yield* Fiber.join(fiber)
+      assertTag(error, "Timeout")
+      expect(error.reason).toBe("Deadline")
+      expect(Duration.toMillis(error.after)).toBe(5000)
+      // Attempts at 0 s, 2 s and 4 s; the third was given the 1 s that was left.
+      expect(yield* MockHttp.count()).toBe(3)
+    }).pipe(withRoutes([MockHttp.get("/v1/slow", MockHttp.delay("3 seconds", MockHttp.json(200, {})))])))
+
+  it.effect("trusts the promise: a policy that claims to honour the deadline is not cut off by a watcher", () =>
+    Effect.gen(function*() {
+      // A broken policy (it sleeps past the deadline while claiming not to) shows which mechanism
+      // runs: the transport refuses to start an attempt after the deadline, nothing interrupts the sleep.
+      const late = Policy.make(
+        "retry",
+        "late",
+        (next) => (request, context) => Effect.zipRight(Effect.sleep("10 seconds"), next(request, context)),
+        { honorsDeadline: true }
+      )
+      const api = yield* client({ retry: late, timeout: { total: "5 seconds" } })
+      const fiber = yield* Effect.fork(failure(api.get("/projects")))
+      yield* TestClock.adjust("10 seconds")
+      const error = yield* Fiber.join(fiber)
+      assertTag(error, "Timeout")
+      expect(error.reason).toBe("Deadline")
+      expect(yield* MockHttp.count()).toBe(0)
+    }).pipe(withRoutes([MockHttp.get("/v1/projects", MockHttp.json(200, {}))])))
+
+  it.effect("records spans only when a tracer that exports them is installed (tracing is opt-in)", () =>
+    Effect.gen(function*() {
+      const seen: Array<string> = []
+      const spy = Policy.make("retry", "spy", (next) => (request, context) =>
+        Effect.zipRight(
+          Effect.map(Effect.option(Effect.currentSpan), (span) =>
+            void seen.push(span._tag === "Some" ? span.value.name : "none")),
+          next(request, context)
+        ))
+      const api = yield* client({ retry: spy })
+      // Effect's default tracer keeps spans where nobody reads them: no span, no per-call cost.
+      yield* api.get("/projects")
+      // Any other tracer (here Capture's; in production OpenTelemetry) gets apikit.call and apikit.attempt.
+      yield* api.get("/projects").pipe(Effect.provide(Capture.layer))
+      expect(seen).toEqual(["none", "apikit.call"])
+    }).pipe(Effect.provide(MockHttp.layer([MockHttp.get("/v1/projects", MockHttp.json(200, {}))]))))
+
   it.effect("never puts a secret in logs, spans or errors", () =>
     Effect.gen(function*() {
       const secret = "sk_live_SENTINEL_51HxYz"

@@ -5,7 +5,7 @@
  * few milliseconds: the assertions are on outcomes and closed sockets, never on
  * how long anything took.
  */
-import { ApiClient } from "@apikit/http"
+import { ApiClient, Policy } from "@apikit/http"
 import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
@@ -42,6 +42,25 @@ describe.each(transports)("ApiClient timeouts on the live Clock with %s", (_name
     Effect.scoped(Effect.gen(function*() {
       const { baseUrl, closed } = yield* hanging
       const api = yield* ApiClient.make({ baseUrl, timeout: { attempt: "1 hour", total: "20 millis" } })
+      const error = yield* Effect.flip(api.get("/hang"))
+      expect(error._tag === "Timeout" && error.reason).toBe("Deadline")
+      yield* Deferred.await(closed)
+    })).pipe(Effect.provide(transport)))
+
+  it.live("a total timeout alone clamps the attempt and aborts the socket", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { baseUrl, closed } = yield* hanging
+      const api = yield* ApiClient.make({ baseUrl, timeout: { total: "20 millis" } })
+      const error = yield* Effect.flip(api.get("/hang"))
+      expect(error._tag === "Timeout" && error.reason).toBe("Deadline")
+      yield* Deferred.await(closed)
+    })).pipe(Effect.provide(transport)))
+
+  it.live("with a policy that makes no deadline promise, the watcher fiber ends the call", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { baseUrl, closed } = yield* hanging
+      const passThrough = Policy.make("retry", "pass-through", (next) => next)
+      const api = yield* ApiClient.make({ baseUrl, retry: passThrough, timeout: { total: "20 millis" } })
       const error = yield* Effect.flip(api.get("/hang"))
       expect(error._tag === "Timeout" && error.reason).toBe("Deadline")
       yield* Deferred.await(closed)

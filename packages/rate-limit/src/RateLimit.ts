@@ -308,5 +308,8 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
     }
 
     const name = typeof options.key === "string" ? options.key : "per-call key"
-    return Policy.make("rateLimit", `rateLimit(${name}: ${limit}/${Duration.format(window)} ${algorithm})`, wrap)
+    // Every wait is refused past the deadline; a bulkhead's queue is not (it waits for a free slot).
+    return Policy.make("rateLimit", `rateLimit(${name}: ${limit}/${Duration.format(window)} ${algorithm})`, wrap, {
+      honorsDeadline: bulkhead === undefined
+    })
   })

@@ -275,6 +275,26 @@ describe("RateLimit", () => {
     }).pipe(withRoutes([MockHttp.get("/v1/x", server.handler)]))
   })
 
+  it.effect("honours the call's deadline, except in a bulkhead's queue, where the client's watcher ends the wait", () =>
+    Effect.gen(function*() {
+      expect((yield* RateLimit.make({ limit: 10, window: "1 second" })).honorsDeadline).toBe(true)
+      const limited = yield* RateLimit.make({
+        limit: 10,
+        window: "1 second",
+        bulkhead: { maxConcurrent: 1, maxQueue: 1 }
+      })
+      expect(limited.honorsDeadline).not.toBe(true)
+      const api = yield* client(limited)
+      const holder = yield* Effect.fork(api.get("/hang"))
+      yield* TestClock.adjust(0)
+      const queued = yield* Effect.fork(Effect.flip(api.get("/hang", { timeout: { total: "5 seconds" } })))
+      yield* TestClock.adjust("5 seconds")
+      const error = yield* Fiber.join(queued)
+      expect(error._tag === "Timeout" && error.reason).toBe("Deadline")
+      expect(yield* MockHttp.count()).toBe(1)
+      yield* Fiber.interrupt(holder)
+    }).pipe(withRoutes([MockHttp.get("/v1/hang", MockHttp.hang)])))
+
   it.effect("bulkhead: a full queue fails with BulkheadFull at once; interruption releases places", () =>
     Effect.gen(function*() {
       const api = yield* client(

@@ -171,7 +171,7 @@ export const transient = (options: TransientOptions = {}): RetryPolicy => {
           deadline: context.deadline
         },
         (attempt) => next(request, attempt === 1 ? context : { ...context, attempt })
-      )),
+      ), { honorsDeadline: true }),
     apply: (effect) =>
       engine.run(
         settings,

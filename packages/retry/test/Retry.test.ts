@@ -195,6 +195,8 @@ describe("Retry.transient", () => {
       const error = yield* Fiber.join(fiber)
       expect(error._tag).toBe("RateLimited")
       expect(server.times).toEqual([0])
+      // So it can promise ApiClient never to outlast the deadline (no watcher fiber per call).
+      expect(Retry.transient().honorsDeadline).toBe(true)
     }).pipe(withRoutes([MockHttp.get("/v1/x", server.handler)]))
   })
 

@@ -1,10 +1,12 @@
-import { AuthError, type ReauthorizationRequired } from "@apikit/http/ApiError"
+import { AuthError, type ReauthorizationRequired, type Timeout } from "@apikit/http/ApiError"
+import type * as Policy from "@apikit/http/Policy"
 import * as Clock from "effect/Clock"
 import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import type { Credential } from "../Auth.js"
 import { StoredToken, type TokenStore, type TokenStoreError } from "../TokenStore.js"
 import * as SingleFlight from "./singleFlight.js"
 
@@ -41,6 +43,13 @@ export interface TokenCache {
   readonly get: Effect.Effect<StoredToken, CredentialError>
   /** After a 401 with `rejected`: a new token set, unless another caller already replaced it. */
   readonly renew: (rejected: Redacted.Redacted<string>) => Effect.Effect<StoredToken, CredentialError>
+  /** `get` with the fetch (never the cache hit) wrapped in `bound`. */
+  readonly getWithin: (bound: Policy.Bound) => Effect.Effect<StoredToken, CredentialError | Timeout>
+  /** `renew` wrapped in `bound`. */
+  readonly renewWithin: (
+    rejected: Redacted.Redacted<string>,
+    bound: Policy.Bound
+  ) => Effect.Effect<StoredToken, CredentialError | Timeout>
 }
 
 export const storeError = (key: string) => (e: TokenStoreError) =>
@@ -120,27 +129,47 @@ export const make = (options: Options): TokenCache => {
       }))
     )
 
-  const get = Effect.gen(function*() {
-    const current = yield* load
-    const now = yield* Clock.currentTimeMillis
-    if (Option.isSome(current) && usable(current.value, now)) return current.value
-    const expiresAt = Option.isSome(current) ? current.value.expiresAt : undefined
-    if (Option.isNone(current) || expiresAt === undefined || now >= expiresAt) return yield* refresh(Option.none())
-    // Inside the refresh-ahead window the old token still works, so a token endpoint blip
-    // must not fail calls: keep using it until it really expires.
-    const old = current.value
-    return yield* Effect.catchIf(
-      refresh(Option.none()),
-      (e): e is AuthError => e._tag === "AuthError" && e.transient,
-      (e) =>
-        Effect.as(
-          Effect.logWarning("apikit auth: early token renewal failed; using the current token until it expires").pipe(
-            Effect.annotateLogs({ key, reason: e.reason, expiresInMs: expiresAt - now })
-          ),
-          old
+  // Not Effect.gen: this runs on every attempt of every call.
+  const getWith = (bound: Policy.Bound | undefined): Effect.Effect<StoredToken, CredentialError | Timeout> => {
+    // Built when needed: a shared store's withLock may look at its state when it is called.
+    const fetch = () => bound === undefined ? refresh(Option.none()) : bound(refresh(Option.none()))
+    return Effect.flatMap(load, (current) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        if (Option.isSome(current) && usable(current.value, now)) return Effect.succeed(current.value)
+        const expiresAt = Option.isSome(current) ? current.value.expiresAt : undefined
+        if (Option.isNone(current) || expiresAt === undefined || now >= expiresAt) return fetch()
+        // Inside the refresh-ahead window the old token still works, so a token endpoint blip
+        // must not fail calls: keep using it until it really expires.
+        const old = current.value
+        return Effect.catchIf(
+          fetch(),
+          (e): e is AuthError => e._tag === "AuthError" && e.transient,
+          (e) =>
+            Effect.as(
+              Effect.logWarning(
+                "apikit auth: early token renewal failed; using the current token until it expires"
+              ).pipe(Effect.annotateLogs({ key, reason: e.reason, expiresInMs: expiresAt - now })),
+              old
+            )
         )
-    )
-  })
+      }))
+  }
 
-  return { get, renew: (rejected) => refresh(Option.some(Redacted.value(rejected))) }
+  return {
+    get: getWith(undefined) as Effect.Effect<StoredToken, CredentialError>,
+    getWithin: getWith,
+    renew: (rejected) => refresh(Option.some(Redacted.value(rejected))),
+    renewWithin: (rejected, bound) => bound(refresh(Option.some(Redacted.value(rejected))))
+  }
 }
+
+/** The credential of a token cache, for `Auth.fromCredential`: the access token, bounded by deadlines. */
+export const credential = (key: string, cache: TokenCache): Credential => ({
+  key,
+  get: Effect.map(cache.get, accessToken),
+  renew: (rejected) => Effect.map(cache.renew(rejected), accessToken),
+  getWithin: (bound) => Effect.map(cache.getWithin(bound), accessToken),
+  renewWithin: (rejected, bound) => Effect.map(cache.renewWithin(rejected, bound), accessToken)
+})
+
+const accessToken = (token: StoredToken) => token.accessToken

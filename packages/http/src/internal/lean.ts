@@ -15,7 +15,6 @@ import * as Headers from "@effect/platform/Headers"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as Clock from "effect/Clock"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Undici from "undici"
 import * as ApiError from "../ApiError.js"
@@ -89,10 +88,17 @@ const readBounded = async (status: number, method: string, header: unknown, body
 // Larger delays overflow setTimeout; the live Clock treats them as never firing too.
 const maxTimerMillis = 2 ** 31 - 1
 
+/** When an attempt gives up, and the error it fails with (an attempt Timeout, or the call's deadline). @internal */
+export interface Timer {
+  readonly millis: number
+  readonly error: () => ApiError.ApiError
+}
+
 /**
  * One attempt: send, read the body (up to `maxBytes` for 2xx, `errorLimit`
- * otherwise), classify non-2xx statuses with the time of `clock`. `onStatus`
- * sees the status of every response that was read (for the attempt span).
+ * otherwise), classify non-2xx statuses with the time of `clock`, give up when
+ * `timer` fires. `onStatus` sees the status of every response that was read
+ * (for the attempt span).
  *
  * @internal
  */
@@ -103,6 +109,7 @@ export const exchange = (
   clock: Clock.Clock,
   maxBytes: number,
   errorLimit: number,
+  timer: Timer | undefined,
   onStatus: (status: number) => void
 ): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> =>
   Effect.async<Policy.ApiResponse, ApiError.ApiError>((resume) => {
@@ -110,28 +117,27 @@ export const exchange = (
     const controller = new AbortController()
     let done = false
     let body: Body | undefined
-    let timer: ReturnType<typeof setTimeout> | undefined
+    let handle: ReturnType<typeof setTimeout> | undefined
     const finish = (result: Effect.Effect<Policy.ApiResponse, ApiError.ApiError>) => {
       if (done) return
       done = true
-      if (timer !== undefined) clearTimeout(timer)
+      if (handle !== undefined) clearTimeout(handle)
       resume(result)
     }
     // Stop the exchange: abort a pending request, destroy a body being read.
     const abort = () => {
       done = true
-      if (timer !== undefined) clearTimeout(timer)
+      if (handle !== undefined) clearTimeout(handle)
       controller.abort()
       body?.destroy()
     }
     const broken = (cause: unknown) => finish(Effect.fail(classify.fromTransport(method, url, { cause })))
-    const after = context.attemptTimeout
-    if (after !== undefined && Duration.toMillis(after) <= maxTimerMillis) {
-      timer = setTimeout(() => {
+    if (timer !== undefined && timer.millis <= maxTimerMillis) {
+      handle = setTimeout(() => {
         if (done) return
         abort()
-        resume(Effect.fail(new ApiError.Timeout({ method, url, reason: "Attempt", after })))
-      }, Duration.toMillis(after))
+        resume(Effect.fail(timer.error()))
+      }, timer.millis)
     }
     send(request, controller.signal).then((response) => {
       const source = response.body

@@ -40,20 +40,22 @@ export interface Credential {
     >)
     | undefined
   /**
-   * `get` for a call with a deadline: `bound` wraps whatever part may be slow
-   * (a token request; a cache hit should stay outside it) so it ends with the
-   * call's deadline. With it (and `renewWithin` when `renew` is set) the
-   * policy honours ApiClient's deadline and the client needs no watcher fiber
-   * per call. The OAuth 2.0 and JWT credentials provide both.
+   * `get` for one call: whatever part may be slow (a token request; never the
+   * cache hit) is bounded by the call's deadline with `Policy.withinDeadline`.
+   * With it (and `renewWithin` when `renew` is set) the policy honours
+   * ApiClient's deadline, so the client needs no watcher fiber per call. The
+   * OAuth 2.0 and JWT credentials provide both.
    */
   readonly getWithin?:
-    | ((bound: Policy.Bound) => Effect.Effect<Redacted.Redacted<string>, AuthError | ReauthorizationRequired | Timeout>)
+    | ((
+      context: Policy.CallContext
+    ) => Effect.Effect<Redacted.Redacted<string>, AuthError | ReauthorizationRequired | Timeout>)
     | undefined
-  /** `renew`, with its slow part wrapped in `bound` (see `getWithin`). */
+  /** `renew` for one call, bounded by its deadline (see `getWithin`). */
   readonly renewWithin?:
     | ((
       rejected: Redacted.Redacted<string>,
-      bound: Policy.Bound
+      context: Policy.CallContext
     ) => Effect.Effect<Redacted.Redacted<string>, AuthError | ReauthorizationRequired | Timeout>)
     | undefined
 }
@@ -103,11 +105,8 @@ export const fromCredential = (
   const bounded = getWithin !== undefined && (credential.renew === undefined || renewWithin !== undefined)
   return Policy.make("auth", name, (next) => (request, context) => {
     // With a deadline, a credential that has to be fetched is bounded by it.
-    const bound: Policy.Bound | undefined = bounded && context.deadline !== undefined
-      ? (slow) => Policy.withinDeadline(slow, context)
-      : undefined
-    const get = bound === undefined ? credential.get : getWithin!(bound)
-    return Effect.flatMap(get, (token) => {
+    const within = bounded && context.deadline !== undefined
+    return Effect.flatMap(within ? getWithin!(context) : credential.get, (token) => {
       const sent = next(stamp(request, token), context)
       const renew = credential.renew
       if (renew === undefined || !context.replayable) return sent
@@ -117,7 +116,7 @@ export const fromCredential = (
         () =>
           Effect.logDebug("apikit auth: 401, renewing the credential and replaying once").pipe(
             Effect.annotateLogs({ key: credential.key, method: context.method, url: context.url }),
-            Effect.zipRight(bound === undefined ? renew(token) : renewWithin!(token, bound)),
+            Effect.zipRight(within ? renewWithin!(token, context) : renew(token)),
             Effect.flatMap((fresh) => next(stamp(request, fresh), context))
           )
       )

@@ -79,6 +79,12 @@ export class TokenStore extends Context.Tag("@apikit/auth/TokenStore")<TokenStor
   readonly set: (key: string, token: StoredToken, options?: SetOptions) => Effect.Effect<void, TokenStoreError>
   readonly delete: (key: string) => Effect.Effect<void, TokenStoreError>
   /**
+   * `get` without an Effect, for stores that answer from memory: `now` is the
+   * Effect Clock's time. The token cache reads through it on every attempt
+   * when it is there. Optional: remote stores leave it out.
+   */
+  readonly unsafeGet?: (key: string, now: number) => Option.Option<StoredToken>
+  /**
    * Runs `effect` while holding `key`'s refresh lock, so app instances sharing
    * the store renew a token one at a time and the others read the result.
    * Optional: without it (the memory store) renewal is single-flight per process only.
@@ -99,22 +105,26 @@ export class TokenStore extends Context.Tag("@apikit/auth/TokenStore")<TokenStor
  * @since 0.1.0
  */
 export const makeMemory = (): Context.Tag.Service<TokenStore> => {
-  const entries = new Map<string, { readonly token: StoredToken; readonly until: number | undefined }>()
+  const entries = new Map<
+    string,
+    { readonly token: StoredToken; readonly some: Option.Option<StoredToken>; readonly until: number | undefined }
+  >()
+  const unsafeGet = (key: string, now: number): Option.Option<StoredToken> => {
+    const entry = entries.get(key)
+    if (entry === undefined) return Option.none()
+    if (entry.until !== undefined && now >= entry.until) {
+      entries.delete(key)
+      return Option.none()
+    }
+    return entry.some
+  }
   return {
-    get: (key) =>
-      Effect.map(Clock.currentTimeMillis, (now) => {
-        const entry = entries.get(key)
-        if (entry === undefined) return Option.none()
-        if (entry.until !== undefined && now >= entry.until) {
-          entries.delete(key)
-          return Option.none()
-        }
-        return Option.some(entry.token)
-      }),
+    get: (key) => Effect.map(Clock.currentTimeMillis, (now) => unsafeGet(key, now)),
+    unsafeGet,
     set: (key, token, options) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
         const until = options?.ttl === undefined ? undefined : now + Duration.toMillis(options.ttl)
-        entries.set(key, { token, until })
+        entries.set(key, { token, some: Option.some(token), until })
       }),
     delete: (key) => Effect.sync(() => void entries.delete(key))
   }

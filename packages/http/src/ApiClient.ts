@@ -205,9 +205,17 @@ const paramPattern = /:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\}/g
 const badPathChars = /[\u0000-\u0020\u007f\\#]/
 
 interface Target {
-  readonly url: URL
+  /** What is sent. */
+  readonly href: string
+  /** What logs, spans and errors show: `href` with secret query values masked. */
+  readonly shown: string
   readonly route: string
 }
+
+// A filled path made of these characters, without "." or ".." segments, is exactly what the
+// URL parser would make of it (nothing to percent-encode or normalize), so it needs no parse.
+const plainPath = /^[\w\-.~!$&'()*+,;=:@%/]*$/
+const dotSegments = /(^|\/)\.\.?(\/|$)/
 
 const resolveTarget = (
   base: URL,
@@ -277,6 +285,9 @@ const resolveTarget = (
     const q = path.indexOf("?")
     route = q < 0 ? path : path.slice(0, q)
     const joined = `${base.origin}${basePath}${filled.startsWith("/") ? filled : "/" + filled}`
+    if (query === undefined && plainPath.test(filled) && !dotSegments.test(filled)) {
+      return Either.right({ href: joined, shown: joined, route })
+    }
     try {
       url = new URL(joined)
     } catch {
@@ -291,7 +302,7 @@ const resolveTarget = (
       else url.searchParams.append(key, String(value))
     }
   }
-  return Either.right({ url, route })
+  return Either.right({ href: url.href, shown: Redaction.url(url), route })
 }
 
 const encodeBody = <B, BI>(
@@ -342,26 +353,32 @@ const encoder = (schema: Schema.Schema<any, any, never>): Codec => {
 
 const utf8 = new TextDecoder()
 
+const decodeFailure = (
+  response: Policy.ApiResponse,
+  context: Policy.CallContext,
+  reason: ApiError.DecodeError["reason"],
+  detail: string
+) => {
+  const id = classify.requestId(response.headers)
+  return Effect.fail(
+    new ApiError.DecodeError({
+      method: context.method,
+      url: context.url,
+      status: response.status,
+      reason,
+      detail,
+      ...(id === undefined ? {} : { requestId: id }),
+      ...(response.body.length === 0 ? {} : { body: Redaction.excerpt(response.body) })
+    })
+  )
+}
+
 /** Decodes a 2xx body: empty → `undefined`; otherwise JSON, then the success Schema. */
 const decode = <A>(
   response: Policy.ApiResponse,
   schema: Schema.Schema<A, any, never> | undefined,
   context: Policy.CallContext
 ): Effect.Effect<A, ApiError.DecodeError> => {
-  const fail = (reason: ApiError.DecodeError["reason"], detail: string) => {
-    const id = classify.requestId(response.headers)
-    return Effect.fail(
-      new ApiError.DecodeError({
-        method: context.method,
-        url: context.url,
-        status: response.status,
-        reason,
-        detail,
-        ...(id === undefined ? {} : { requestId: id }),
-        ...(response.body.length === 0 ? {} : { body: Redaction.excerpt(response.body) })
-      })
-    )
-  }
   let value: unknown = undefined
   if (response.body.length > 0) {
     const text = utf8.decode(response.body)
@@ -370,14 +387,24 @@ const decode = <A>(
     } catch (e) {
       if (schema === undefined) return Effect.succeed(text as A)
       const type = response.headers["content-type"] ?? "no content-type"
-      return fail("InvalidJson", `${(e as Error).message} (content-type: ${Redaction.excerpt(type, 100)})`)
+      return decodeFailure(
+        response,
+        context,
+        "InvalidJson",
+        `${(e as Error).message} (content-type: ${Redaction.excerpt(type, 100)})`
+      )
     }
   }
   if (schema === undefined) return Effect.succeed(value as A)
   const result = decoder(schema)(value)
   return Either.isRight(result)
     ? Effect.succeed(result.right as A)
-    : fail("SchemaMismatch", Redaction.excerpt(ParseResult.TreeFormatter.formatIssueSync(result.left)))
+    : decodeFailure(
+      response,
+      context,
+      "SchemaMismatch",
+      Redaction.excerpt(ParseResult.TreeFormatter.formatIssueSync(result.left))
+    )
 }
 
 const noBody = (response: HttpClientResponse.HttpClientResponse) =>
@@ -497,14 +524,25 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
       return out
     }
     const clientHeaders = Headers.setAll(defaultHeaders, reveal(options.headers))
+    // The request of a call with the client's headers and no body, per method, made once: building a
+    // platform request takes four copies (method, URL, headers, body); setting the URL on this takes one.
+    const bareRequests = new Map<string, HttpClientRequest.HttpClientRequest>()
+    const bare = (method: HttpMethod.HttpMethod) => {
+      let request = bareRequests.get(method)
+      if (request === undefined) {
+        request = HttpClientRequest.make(method)("", { headers: clientHeaders, body: HttpBody.empty })
+        bareRequests.set(method, request)
+      }
+      return request
+    }
 
     // The platform client's own span records the full URL (query secrets included), so
     // ours replace it: apikit.call and apikit.attempt carry the masked URL only.
     const platform = yield* HttpClient.HttpClient
     // apikit's UndiciHttpClient traces nothing, so it needs no FiberRef update per request;
     // unwrapped, its attempts run straight over undici (lean.exchange).
-    const send = lean.senderOf(platform)
-    const http = send === undefined ? HttpClient.withTracerDisabledWhen(platform, () => true) : platform
+    const dispatch = lean.dispatchOf(platform)
+    const http = dispatch === undefined ? HttpClient.withTracerDisabledWhen(platform, () => true) : platform
 
     const read = (response: HttpClientResponse.HttpClientResponse, context: Policy.CallContext) => {
       const ok = response.status >= 200 && response.status < 300
@@ -560,7 +598,9 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
           (e) => Effect.fail(classify.fromTransport(context.method, context.url, e))
         )
       )
-      return timer === undefined ? exchange : timeout.timeoutFail(exchange, Duration.millis(timer.millis), timer.error)
+      return timer === undefined
+        ? exchange
+        : timeout.timeoutFail(exchange, Duration.millis(timer.millis), () => lean.timedOut(context, timer))
     }
 
     const attempt = (
@@ -570,8 +610,8 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
       timer: Timer | undefined,
       onStatus: (status: number) => void = ignoreStatus
     ): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> =>
-      send !== undefined && (timer === undefined || timeout.isLive(clock))
-        ? lean.exchange(send, request, context, clock, maxBytes, errorBodyLimit, timer, onStatus)
+      dispatch !== undefined && (timer === undefined || timeout.isLive(clock))
+        ? lean.exchange(dispatch, request, context, clock, maxBytes, errorBodyLimit, timer, onStatus)
         : generic(request, context, timer)
 
     const attemptSpan = (context: Policy.CallContext) => ({
@@ -585,27 +625,18 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
         const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
         const start = clock.unsafeCurrentTimeMillis()
         // The attempt's timer: its own timeout, clamped to what is left of the call's deadline.
-        let timer: Timer | undefined = context.attemptTimeout === undefined ? undefined : {
-          millis: Duration.toMillis(context.attemptTimeout),
-          error: () =>
-            new ApiError.Timeout({
-              method: context.method,
-              url: context.url,
-              reason: "Attempt",
-              after: context.attemptTimeout!
-            })
-        }
+        let timer: Timer | undefined = context.attemptTimeout === undefined
+          ? undefined
+          : { millis: Duration.toMillis(context.attemptTimeout), reason: "Attempt" }
         if (cooperative && context.deadline !== undefined) {
           const left = context.deadline - start
           if (left <= 0) return Effect.fail(Policy.deadlineExceeded(context))
-          if (timer === undefined || left < timer.millis) {
-            timer = { millis: left, error: () => Policy.deadlineExceeded(context) }
-          }
+          if (timer === undefined || left < timer.millis) timer = { millis: left, reason: "Deadline" }
         }
         const debug = LogLevel.greaterThanEqual(LogLevel.Debug, fiber.getFiberRef(FiberRef.currentMinimumLogLevel))
         const traced = tracing(fiber)
         if (!debug && !traced) return attempt(request, context, clock, timer)
-        if (!debug && send !== undefined) {
+        if (!debug && dispatch !== undefined) {
           // Nothing inside a lean attempt logs or opens spans, so its span need not become the
           // current parent (no FiberRef update): it is made, annotated and ended around the exchange.
           return Effect.useSpan(
@@ -643,8 +674,7 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
     ): Effect.Effect<Out, ApiError.ApiError> => {
       const target = resolveTarget(baseUrl, basePath, method, path, opts.params, opts.query)
       if (Either.isLeft(target)) return Effect.fail(target.left)
-      const { route, url } = target.right
-      const shownUrl = Redaction.url(url)
+      const { href, route, shown: shownUrl } = target.right
 
       let body: HttpBody.HttpBody = HttpBody.empty
       if (opts.rawBody !== undefined) {
@@ -659,7 +689,9 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
       if (key !== undefined) headers = Headers.set(headers, "idempotency-key", key)
 
       // A string URL: a URL object would be cloned and re-parsed by the platform request.
-      const request = HttpClientRequest.make(method)(url.href, { headers, body } as HttpClientRequest.Options.NoUrl)
+      const request = body === HttpBody.empty && headers === clientHeaders
+        ? HttpClientRequest.setUrl(bare(method), href)
+        : HttpClientRequest.make(method)(href, { headers, body } as HttpClientRequest.Options.NoUrl)
       const attemptTimeout = opts.timeout?.attempt === undefined
         ? defaultAttempt
         : Duration.decode(opts.timeout.attempt)
@@ -688,7 +720,7 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
         }
         let out = Effect.flatMap(sent, (response) => finish(response, context))
         // Platform clients may print request headers while they run; apikit's own transport never does.
-        if (send === undefined) out = Redaction.withHeaderRedaction(out)
+        if (dispatch === undefined) out = Redaction.withHeaderRedaction(out)
         if (!tracing(fiber)) return out
         return Effect.withSpan(out, "apikit.call", {
           kind: "client",

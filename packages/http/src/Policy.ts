@@ -185,13 +185,6 @@ export const deadlineExceeded = (context: CallContext): ApiError.Timeout =>
   })
 
 /**
- * Bounds a slow effect by the deadline of the call at hand (see {@link withinDeadline}).
- *
- * @since 0.1.0
- */
-export type Bound = <A, E>(slow: Effect.Effect<A, E>) => Effect.Effect<A, E | ApiError.Timeout>
-
-/**
  * Bounds an effect by the call's deadline: it is interrupted when the deadline
  * passes and the call fails with `Timeout` (reason `Deadline`); past the
  * deadline it does not start. For a policy's own slow I/O (a token request),

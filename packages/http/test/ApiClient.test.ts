@@ -1,7 +1,7 @@
 import { ApiClient, ApiError, Policy } from "@apikit/http"
 import { Capture, MockHttp } from "@apikit/testing"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Fiber, Layer, Redacted, Schema, TestClock } from "effect"
+import { Duration, Effect, Either, FastCheck, Fiber, Layer, Redacted, Schema, TestClock } from "effect"
 
 const Project = Schema.Struct({ id: Schema.String, name: Schema.String })
 const NewProject = Schema.Struct({ name: Schema.NonEmptyString })
@@ -404,6 +404,30 @@ describe("ApiClient", () => {
       yield* api.get("/projects").pipe(Effect.provide(Capture.layer))
       expect(seen).toEqual(["none", "apikit.call"])
     }).pipe(Effect.provide(MockHttp.layer([MockHttp.get("/v1/projects", MockHttp.json(200, {}))]))))
+
+  it.effect.prop(
+    "builds the same URL as the URL parser, with or without the parse (any path of URL-safe characters)",
+    [
+      FastCheck.array(FastCheck.constantFrom(..."aZ09-._~!$&'()*+,;=:@%/".split("")), { maxLength: 16 })
+        .map((cs) => cs.join(""))
+        // `:name` is a path parameter, not text.
+        .filter((path) => !/:[A-Za-z_]/.test(path)),
+      FastCheck.constantFrom("https://api.example.com", "https://api.example.com:8443/v1", "http://127.0.0.1:1/a/b/")
+    ],
+    ([path, baseUrl]) =>
+      Effect.gen(function*() {
+        let sent = ""
+        const spy = Policy.make("auth", "spy", (next) => (request, context) => {
+          sent = request.url
+          return next(request, context)
+        })
+        const api = yield* ApiClient.make({ baseUrl, auth: spy })
+        yield* api.get(path)
+        const base = new URL(baseUrl)
+        const joined = `${base.origin}${base.pathname.replace(/\/+$/, "")}${path.startsWith("/") ? path : "/" + path}`
+        expect(sent).toBe(new URL(joined).href)
+      }).pipe(Effect.provide(MockHttp.layer([MockHttp.get("*", MockHttp.json(200, {}))])))
+  )
 
   it.effect("never puts a secret in logs, spans or errors", () =>
     Effect.gen(function*() {

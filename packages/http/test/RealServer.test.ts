@@ -66,6 +66,52 @@ describe.each(transports)("ApiClient over a real server on 127.0.0.1 with %s", (
       expect(huge._tag).toBe("ResponseTooLarge")
     }).pipe(Effect.provide(transport)))
 
+  it.scoped("reads bodies the same way: many chunks, 1xx first, HEAD, declared too large, reset mid-body", () =>
+    Effect.gen(function*() {
+      const big = { items: Array.from({ length: 5000 }, (_, i) => ({ id: i, name: `item-${i}` })) }
+      const closed = yield* Deferred.make<void>()
+      const baseUrl = yield* listen((req, res) => {
+        switch (req.url) {
+          case "/big": {
+            // ~150 KB in 4 KB writes, chunked: the client reassembles many chunks.
+            const text = JSON.stringify(big)
+            res.writeHead(200, { "content-type": "application/json", "set-cookie": ["a=1", "b=2"] })
+            for (let i = 0; i < text.length; i += 4096) res.write(text.slice(i, i + 4096))
+            return void res.end()
+          }
+          case "/early-hints":
+            res.writeEarlyHints({ link: "</style.css>; rel=preload" })
+            res.writeHead(200, { "content-type": "application/json" })
+            return void res.end("{\"final\":true}")
+          case "/declared-too-large":
+            // Says 10 MB, sends a little, keeps the socket open: the client must not wait for the rest.
+            req.socket.on("close", () => Deferred.unsafeDone(closed, Exit.void))
+            res.writeHead(200, { "content-type": "application/json", "content-length": String(10 * 1024 * 1024) })
+            return void res.write("{")
+          case "/reset":
+            res.writeHead(200, { "content-type": "application/json", "content-length": "100" })
+            res.write("{\"partial\":")
+            return void setImmediate(() => req.socket.destroy())
+          default:
+            res.writeHead(200, { "content-type": "application/json", "content-length": "13" })
+            return void res.end(req.method === "HEAD" ? undefined : "{\"head\":false}")
+        }
+      })
+      const api = yield* ApiClient.make({ baseUrl, maxResponseBytes: 1024 * 1024 })
+      const exchange = yield* api.exchange("GET", "/big")
+      expect(exchange.value).toEqual(big)
+      expect(exchange.headers["set-cookie"]).toBe("a=1, b=2")
+      expect(yield* api.get("/early-hints")).toEqual({ final: true })
+      expect(yield* api.request("HEAD", "/head")).toBeUndefined()
+
+      const tooLarge = yield* Effect.flip(api.get("/declared-too-large"))
+      expect(tooLarge._tag).toBe("ResponseTooLarge")
+      yield* Deferred.await(closed)
+
+      const reset = yield* Effect.flip(api.get("/reset"))
+      expect(reset._tag).toBe("Transport")
+    }).pipe(Effect.provide(transport)))
+
   it.scoped("reports a refused connection as Transport(ConnectionRefused)", () =>
     Effect.gen(function*() {
       // Take a free port, then close it: nothing listens there any more.

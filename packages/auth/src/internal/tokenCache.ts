@@ -1,5 +1,5 @@
 import { AuthError, type ReauthorizationRequired, type Timeout } from "@apikit/http/ApiError"
-import type * as Policy from "@apikit/http/Policy"
+import * as Policy from "@apikit/http/Policy"
 import * as Clock from "effect/Clock"
 import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -43,12 +43,12 @@ export interface TokenCache {
   readonly get: Effect.Effect<StoredToken, CredentialError>
   /** After a 401 with `rejected`: a new token set, unless another caller already replaced it. */
   readonly renew: (rejected: Redacted.Redacted<string>) => Effect.Effect<StoredToken, CredentialError>
-  /** `get` with the fetch (never the cache hit) wrapped in `bound`. */
-  readonly getWithin: (bound: Policy.Bound) => Effect.Effect<StoredToken, CredentialError | Timeout>
-  /** `renew` wrapped in `bound`. */
+  /** `get` with the token request (never the cache hit) bounded by the call's deadline. */
+  readonly getWithin: (context: Policy.CallContext) => Effect.Effect<StoredToken, CredentialError | Timeout>
+  /** `renew` bounded by the call's deadline. */
   readonly renewWithin: (
     rejected: Redacted.Redacted<string>,
-    bound: Policy.Bound
+    context: Policy.CallContext
   ) => Effect.Effect<StoredToken, CredentialError | Timeout>
 }
 
@@ -129,37 +129,51 @@ export const make = (options: Options): TokenCache => {
       }))
     )
 
-  // Not Effect.gen: this runs on every attempt of every call.
-  const getWith = (bound: Policy.Bound | undefined): Effect.Effect<StoredToken, CredentialError | Timeout> => {
-    // Built when needed: a shared store's withLock may look at its state when it is called.
-    const fetch = () => bound === undefined ? refresh(Option.none()) : bound(refresh(Option.none()))
-    return Effect.flatMap(load, (current) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        if (Option.isSome(current) && usable(current.value, now)) return Effect.succeed(current.value)
-        const expiresAt = Option.isSome(current) ? current.value.expiresAt : undefined
-        if (Option.isNone(current) || expiresAt === undefined || now >= expiresAt) return fetch()
-        // Inside the refresh-ahead window the old token still works, so a token endpoint blip
-        // must not fail calls: keep using it until it really expires.
-        const old = current.value
-        return Effect.catchIf(
-          fetch(),
-          (e): e is AuthError => e._tag === "AuthError" && e.transient,
-          (e) =>
-            Effect.as(
-              Effect.logWarning(
-                "apikit auth: early token renewal failed; using the current token until it expires"
-              ).pipe(Effect.annotateLogs({ key, reason: e.reason, expiresInMs: expiresAt - now })),
-              old
-            )
+  // Not Effect.gen, and no closures but one: this runs on every attempt of every call.
+  const decide = (
+    current: Option.Option<StoredToken>,
+    now: number,
+    context: Policy.CallContext | undefined
+  ): Effect.Effect<StoredToken, CredentialError | Timeout> => {
+    if (Option.isSome(current) && usable(current.value, now)) return Effect.succeed(current.value)
+    // Built only now: a shared store's withLock may look at its state when it is called.
+    const fetch = context === undefined
+      ? refresh(Option.none())
+      : Policy.withinDeadline(refresh(Option.none()), context)
+    const expiresAt = Option.isSome(current) ? current.value.expiresAt : undefined
+    if (Option.isNone(current) || expiresAt === undefined || now >= expiresAt) return fetch
+    // Inside the refresh-ahead window the old token still works, so a token endpoint blip
+    // must not fail calls: keep using it until it really expires.
+    const old = current.value
+    return Effect.catchIf(
+      fetch,
+      (e): e is AuthError => e._tag === "AuthError" && e.transient,
+      (e) =>
+        Effect.as(
+          Effect.logWarning(
+            "apikit auth: early token renewal failed; using the current token until it expires"
+          ).pipe(Effect.annotateLogs({ key, reason: e.reason, expiresInMs: expiresAt - now })),
+          old
         )
-      }))
+    )
   }
+  const { unsafeGet } = store
+  const getWith = (context: Policy.CallContext | undefined): Effect.Effect<StoredToken, CredentialError | Timeout> =>
+    unsafeGet === undefined
+      ? Effect.flatMap(
+        load,
+        (current) => Effect.flatMap(Clock.currentTimeMillis, (now) => decide(current, now, context))
+      )
+      : Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        return decide(unsafeGet(key, now), now, context)
+      })
 
   return {
     get: getWith(undefined) as Effect.Effect<StoredToken, CredentialError>,
     getWithin: getWith,
     renew: (rejected) => refresh(Option.some(Redacted.value(rejected))),
-    renewWithin: (rejected, bound) => bound(refresh(Option.some(Redacted.value(rejected))))
+    renewWithin: (rejected, context) => Policy.withinDeadline(refresh(Option.some(Redacted.value(rejected))), context)
   }
 }
 
@@ -168,8 +182,8 @@ export const credential = (key: string, cache: TokenCache): Credential => ({
   key,
   get: Effect.map(cache.get, accessToken),
   renew: (rejected) => Effect.map(cache.renew(rejected), accessToken),
-  getWithin: (bound) => Effect.map(cache.getWithin(bound), accessToken),
-  renewWithin: (rejected, bound) => Effect.map(cache.renewWithin(rejected, bound), accessToken)
+  getWithin: (context) => Effect.map(cache.getWithin(context), accessToken),
+  renewWithin: (rejected, context) => Effect.map(cache.renewWithin(rejected, context), accessToken)
 })
 
 const accessToken = (token: StoredToken) => token.accessToken

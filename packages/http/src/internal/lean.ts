@@ -1,8 +1,12 @@
 /**
  * The attempt of an ApiClient over apikit's own `UndiciHttpClient`, as one
- * `Effect.async` around undici: request, bounded body read, classification and
- * the attempt timeout (a `setTimeout` that aborts the request) without a fiber
- * per attempt or the platform response wrapper.
+ * `Effect.async` around undici's `dispatch` (its lowest-level API, under
+ * `request`): request, bounded body read, classification and the attempt
+ * timeout (a `setTimeout` that aborts the request) without a fiber per
+ * attempt, a promise per step, a body stream or the platform response wrapper.
+ * `undici.request` wraps every response body in a Node `Readable` and reads it
+ * through promises; a dispatch handler gets the chunks directly: ~20 vs ~35 µs
+ * of CPU per request, measured with both clients side by side.
  *
  * The generic path (any `HttpClient`: platform fetch/node/undici clients,
  * MockHttp) gives the same results: the same bounds on bodies, the same
@@ -15,27 +19,44 @@ import * as Headers from "@effect/platform/Headers"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import { EventEmitter } from "node:events"
+import type { IncomingHttpHeaders } from "node:http"
 import type * as Undici from "undici"
 import * as ApiError from "../ApiError.js"
-import type * as Policy from "../Policy.js"
+import * as Policy from "../Policy.js"
 import * as classify from "./classify.js"
 
-/** Sends a request with undici; what `UndiciHttpClient` registers for its clients. */
-export type Send = (
+/** Dispatches a request to undici with a handler; what `UndiciHttpClient` registers for its clients. */
+export type Dispatch = (
   request: HttpClientRequest.HttpClientRequest,
-  signal: AbortSignal
-) => Promise<Undici.Dispatcher.ResponseData>
+  handler: Undici.Dispatcher.DispatchHandler
+) => void
 
-const registry = new WeakMap<HttpClient.HttpClient, Send>()
+/**
+ * An abort signal for `undici.request`, which takes an EventEmitter as well
+ * as an AbortSignal: making an AbortController and listening on it costs
+ * ~3.9 µs, an EventEmitter ~0.1 µs, measured. {@link triggerAbort} emits what
+ * undici listens for.
+ */
+export const makeAbort = (): EventEmitter => new EventEmitter()
 
-/** @internal */
-export const register = (client: HttpClient.HttpClient, send: Send): void => {
-  registry.set(client, send)
+/** Aborts the request listening on `signal` (once; later calls do nothing). */
+export const triggerAbort = (signal: EventEmitter): void => {
+  signal.emit("abort")
+  signal.removeAllListeners("abort")
 }
 
-/** The undici sender behind `client`, when it is an unwrapped `UndiciHttpClient`. */
-export const senderOf = (client: HttpClient.HttpClient): Send | undefined => registry.get(client)
+const registry = new WeakMap<HttpClient.HttpClient, Dispatch>()
+
+/** @internal */
+export const register = (client: HttpClient.HttpClient, dispatch: Dispatch): void => {
+  registry.set(client, dispatch)
+}
+
+/** The undici dispatch behind `client`, when it is an unwrapped `UndiciHttpClient`. */
+export const dispatchOf = (client: HttpClient.HttpClient): Dispatch | undefined => registry.get(client)
 
 /** @internal */
 export interface Bounded {
@@ -63,47 +84,59 @@ export const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Ar
 const noBody = (status: number, method: string) =>
   status === 204 || status === 205 || status === 304 || method === "HEAD"
 
-type Body = Undici.Dispatcher.ResponseData["body"]
+/**
+ * undici's response headers as platform Headers, as `Headers.fromInput`
+ * makes them (lower-case names, repeated headers joined with ", ") without
+ * its per-header entry arrays.
+ */
+const headersOf = (raw: IncomingHttpHeaders): Headers.Headers => {
+  const out: Record<string, string> = {}
+  for (const name in raw) {
+    const value = raw[name]
+    if (value !== undefined) out[name.toLowerCase()] = typeof value === "string" ? value : value.join(", ")
+  }
+  return Headers.unsafeFromRecord(out)
+}
 
-/** Reads at most `limit` bytes; a body declared or found larger is destroyed (the socket is not drained). */
-const readBounded = async (status: number, method: string, header: unknown, body: Body, limit: number) => {
-  if (noBody(status, method)) return { bytes: empty, truncated: false }
-  if (typeof header === "string" && /^\d{1,15}$/.test(header)) {
-    const n = Number(header)
-    if (n === 0) return { bytes: empty, truncated: false }
-    if (n <= limit) return { bytes: new Uint8Array(await body.arrayBuffer()), truncated: false }
-    body.destroy()
-    return { bytes: empty, truncated: true }
-  }
-  const chunks: Array<Uint8Array> = []
-  let size = 0
-  for await (const chunk of body as AsyncIterable<Uint8Array>) {
-    chunks.push(chunk)
-    size += chunk.length
-    if (size > limit) break
-  }
-  return { bytes: concat(chunks, Math.min(size, limit)), truncated: size > limit }
+/** The body length the response declares: 0 when it has none, `undefined` when it does not say. */
+const declaredLength = (status: number, method: string, header: unknown): number | undefined => {
+  if (noBody(status, method)) return 0
+  return typeof header === "string" && /^\d{1,15}$/.test(header) ? Number(header) : undefined
 }
 
 // Larger delays overflow setTimeout; the live Clock treats them as never firing too.
 const maxTimerMillis = 2 ** 31 - 1
 
-/** When an attempt gives up, and the error it fails with (an attempt Timeout, or the call's deadline). @internal */
+/** When an attempt gives up, and why: its own timeout, or the call's deadline. @internal */
 export interface Timer {
   readonly millis: number
-  readonly error: () => ApiError.ApiError
+  readonly reason: "Attempt" | "Deadline"
 }
 
+/** The error of an attempt whose timer fired. @internal */
+export const timedOut = (context: Policy.CallContext, timer: Timer): ApiError.Timeout =>
+  timer.reason === "Deadline"
+    ? Policy.deadlineExceeded(context)
+    : new ApiError.Timeout({
+      method: context.method,
+      url: context.url,
+      reason: "Attempt",
+      after: context.attemptTimeout ?? Duration.millis(timer.millis)
+    })
+
+// What aborts a request that nobody waits for any more: the reason undici reports back is ignored.
+const abandoned = (): Error => new Error("apikit: the attempt ended (timeout or interruption)")
+
 /**
- * One attempt: send, read the body (up to `maxBytes` for 2xx, `errorLimit`
- * otherwise), classify non-2xx statuses with the time of `clock`, give up when
- * `timer` fires. `onStatus` sees the status of every response that was read
- * (for the attempt span).
+ * One attempt: dispatch, read the body (up to `maxBytes` for 2xx,
+ * `errorLimit` otherwise), classify non-2xx statuses with the time of
+ * `clock`, give up when `timer` fires. `onStatus` sees the status of every
+ * response that was read (for the attempt span).
  *
  * @internal
  */
 export const exchange = (
-  send: Send,
+  dispatch: Dispatch,
   request: HttpClientRequest.HttpClientRequest,
   context: Policy.CallContext,
   clock: Clock.Clock,
@@ -114,63 +147,99 @@ export const exchange = (
 ): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> =>
   Effect.async<Policy.ApiResponse, ApiError.ApiError>((resume) => {
     const { method, url } = context
-    const controller = new AbortController()
     let done = false
-    let body: Body | undefined
+    let controller: Undici.Dispatcher.DispatchController | undefined
     let handle: ReturnType<typeof setTimeout> | undefined
+    let status = 0
+    let ok = false
+    let headers: IncomingHttpHeaders = {}
+    let limit = maxBytes
+    let chunks: Array<Uint8Array> = []
+    let size = 0
+
     const finish = (result: Effect.Effect<Policy.ApiResponse, ApiError.ApiError>) => {
       if (done) return
       done = true
       if (handle !== undefined) clearTimeout(handle)
       resume(result)
     }
-    // Stop the exchange: abort a pending request, destroy a body being read.
+    // Stop the exchange: abort the request, or the body being read (the socket is closed, not drained).
     const abort = () => {
       done = true
       if (handle !== undefined) clearTimeout(handle)
-      controller.abort()
-      body?.destroy()
+      if (controller !== undefined && !controller.aborted) controller.abort(abandoned())
     }
-    const broken = (cause: unknown) => finish(Effect.fail(classify.fromTransport(method, url, { cause })))
+    const complete = (bytes: Uint8Array, truncated: boolean) => {
+      onStatus(status)
+      const responseHeaders = headersOf(headers)
+      if (ok && !truncated) return finish(Effect.succeed({ status, headers: responseHeaders, body: bytes }))
+      if (ok) {
+        const id = classify.requestId(responseHeaders)
+        return finish(Effect.fail(
+          new ApiError.ResponseTooLarge({
+            method,
+            url,
+            status,
+            limit: maxBytes,
+            ...(id === undefined ? {} : { requestId: id })
+          })
+        ))
+      }
+      finish(Effect.fail(
+        classify.fromStatus(
+          { method, url, status, headers: responseHeaders, body: bytes },
+          clock.unsafeCurrentTimeMillis()
+        )
+      ))
+    }
+    // Past the limit: report what was read up to it (nothing when the length said so), then drop the connection.
+    const tooLarge = (c: Undici.Dispatcher.DispatchController) => {
+      complete(chunks.length === 0 ? empty : concat(chunks, limit), true)
+      chunks = []
+      c.abort(abandoned())
+    }
+
+    const handler: Undici.Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c
+        if (done) c.abort(abandoned())
+      },
+      onResponseStart(c, statusCode, responseHeaders) {
+        // 1xx informational responses come before the final one.
+        if (done || statusCode < 200) return
+        status = statusCode
+        ok = statusCode >= 200 && statusCode < 300
+        headers = responseHeaders
+        limit = ok ? maxBytes : errorLimit
+        const declared = declaredLength(statusCode, method, responseHeaders["content-length"])
+        if (declared !== undefined && declared > limit) tooLarge(c)
+      },
+      onResponseData(c, chunk) {
+        if (done) return
+        chunks.push(chunk)
+        size += chunk.length
+        if (size > limit) tooLarge(c)
+      },
+      onResponseEnd() {
+        if (done) return
+        complete(size === 0 ? empty : concat(chunks, size), false)
+      },
+      onResponseError(_c, cause) {
+        finish(Effect.fail(classify.fromTransport(method, url, { cause })))
+      }
+    }
+
     if (timer !== undefined && timer.millis <= maxTimerMillis) {
       handle = setTimeout(() => {
         if (done) return
         abort()
-        resume(Effect.fail(timer.error()))
+        resume(Effect.fail(timedOut(context, timer)))
       }, timer.millis)
     }
-    send(request, controller.signal).then((response) => {
-      const source = response.body
-      body = source
-      // A body that errors after nobody listens must not become an unhandled error.
-      source.on("error", () => {})
-      if (done) return void source.destroy()
-      const status = response.statusCode
-      const ok = status >= 200 && status < 300
-      readBounded(status, method, response.headers["content-length"], source, ok ? maxBytes : errorLimit).then(
-        ({ bytes, truncated }) => {
-          if (done) return
-          onStatus(status)
-          const headers = Headers.fromInput(response.headers as Record<string, string | Array<string>>)
-          if (ok && truncated) {
-            const id = classify.requestId(headers)
-            return finish(Effect.fail(
-              new ApiError.ResponseTooLarge({
-                method,
-                url,
-                status,
-                limit: maxBytes,
-                ...(id === undefined ? {} : { requestId: id })
-              })
-            ))
-          }
-          if (ok) return finish(Effect.succeed({ status, headers, body: bytes }))
-          finish(Effect.fail(
-            classify.fromStatus({ method, url, status, headers, body: bytes }, clock.unsafeCurrentTimeMillis())
-          ))
-        },
-        broken
-      )
-    }, broken)
+    try {
+      dispatch(request, handler)
+    } catch (cause) {
+      finish(Effect.fail(classify.fromTransport(method, url, { cause })))
+    }
     return Effect.sync(abort)
   })

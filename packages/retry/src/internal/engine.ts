@@ -200,16 +200,19 @@ export const run = <A, E, R>(
   settings: Settings,
   target: Target,
   attempt: (n: number) => Effect.Effect<A, E, R>
-): Effect.Effect<A, E, R> =>
-  Effect.flatMap(
-    Effect.zipRight(settings.budget === undefined ? Effect.void : settings.budget.deposit, Clock.currentTimeMillis),
-    (start) => {
-      const loop = (n: number, state: unknown): Effect.Effect<A, E, R> =>
-        Effect.catchAll(attempt(n), (error) =>
+): Effect.Effect<A, E, R> => {
+  const run = Effect.clockWith((clock) => {
+    const start = clock.unsafeCurrentTimeMillis()
+    const loop = (n: number, state: unknown): Effect.Effect<A, E, R> =>
+      Effect.catchAll(
+        attempt(n),
+        (error) =>
           Effect.flatMap(decide(settings, target, error, n, state, start), (decision) =>
             decision._tag === "Stop"
               ? Effect.fail(error)
-              : Effect.zipRight(Effect.sleep(Duration.millis(decision.delay)), loop(n + 1, decision.state))))
-      return loop(1, settings.schedule.initial)
-    }
-  )
+              : Effect.zipRight(Effect.sleep(Duration.millis(decision.delay)), loop(n + 1, decision.state)))
+      )
+    return loop(1, settings.schedule.initial)
+  })
+  return settings.budget === undefined ? run : Effect.zipRight(settings.budget.deposit, run)
+}

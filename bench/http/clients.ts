@@ -83,6 +83,26 @@ export const clients: Record<string, (url: string) => Promise<Driver>> = {
     })
   },
 
+  // undici's lowest-level API with a handler that collects the body: the floor under
+  // undici.request, and what apikit's ApiClient runs its attempts on.
+  "undici.dispatch (raw handler)": async (url) => {
+    const { getGlobalDispatcher } = await undici()
+    const dispatcher = getGlobalDispatcher()
+    const { origin, pathname } = new URL(url)
+    return promiseDriver(() =>
+      new Promise((resolve, reject) => {
+        const chunks: Array<Buffer> = []
+        dispatcher.dispatch({ origin, path: pathname, method: "GET" }, {
+          // Its presence marks the handler as undici 7's controller API.
+          onRequestStart: () => {},
+          onResponseData: (_controller, chunk) => void chunks.push(chunk),
+          onResponseEnd: () => resolve(JSON.parse(Buffer.concat(chunks).toString("utf8"))),
+          onResponseError: (_controller, error) => reject(error)
+        })
+      })
+    )
+  },
+
   "NodeHttpClient (plain)": async (url) => {
     await undici()
     const { Effect, ManagedRuntime } = await import("effect")

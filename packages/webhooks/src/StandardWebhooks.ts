@@ -90,6 +90,11 @@ const publicKey = (value: string): Either.Either<KeyObject, Webhook.WebhookConfi
 const keys = (secrets: Webhook.Secrets | undefined): Either.Either<Array<KeyObject>, Webhook.WebhookConfigError> =>
   Either.all((secrets === undefined ? [] : secretList(secrets)).map((s) => Either.map(secretKey(s), keyOf)))
 
+/** Whether any of the header's `count` `v1,` entries holds well-formed base64 of 32 bytes. */
+const hasBase64Signature = (signatures: string, count: number): boolean =>
+  count > 0 &&
+  signatures.split(" ").some((entry) => entry.startsWith("v1,") && isBase64(entry.slice(3), 32))
+
 /**
  * Makes a verifier for Standard Webhooks (and Svix) deliveries.
  *
@@ -113,16 +118,25 @@ export const verifier = (options: Options): Either.Either<Webhook.Verifier, Webh
       const ts = timestamp(scheme, names.timestamp, rawTs, tolerance, now)
       if (typeof ts !== "number") return ts
 
-      // `v1` entries stay text: the expected signature is encoded once and compared as
-      // text, and the base64 check runs only when none matches (a match is canonical base64).
-      const v1: Array<string> = []
+      // `v1` entries stay text, compared where they sit in the header: the expected signature is
+      // encoded once per key, and the base64 check runs only when none matches (a match is
+      // canonical base64).
+      const signedPrefix = `${id}.${rawTs}.`
+      let expected: Array<string> | undefined
+      let v1 = 0
       let v1a: Array<Buffer> | undefined
+      let ok = false
       // Space-separated entries, walked in place (the usual header has one).
       for (let start = 0; start <= signatures.length;) {
         let end = signatures.indexOf(" ", start)
         if (end === -1) end = signatures.length
         if (signatures.startsWith("v1,", start)) {
-          if (end - start === 47) v1.push(signatures.slice(start, end))
+          v1++
+          if (end - start === 47) {
+            expected ??= hmacKeys.map((key) => hmacText("sha256", key, "base64", signedPrefix, request.body))
+            // No early exit: every candidate is compared, so timing does not tell which secret matched.
+            for (const text of expected) ok = equalText(text, signatures, start + 3, end) || ok
+          }
         } else if (signatures.startsWith("v1a,", start)) {
           const sig = decodeBase64(signatures.slice(start + 4, end), 64)
           if (sig !== undefined) (v1a ??= []).push(sig)
@@ -130,17 +144,8 @@ export const verifier = (options: Options): Either.Either<Webhook.Verifier, Webh
         // Other versions are ignored, as the spec asks, so new ones can be rolled out.
         start = end + 1
       }
-      const signedPrefix = `${id}.${rawTs}.`
-      let ok = false
-      if (v1.length > 0) {
-        for (const key of hmacKeys) {
-          const expected = hmacText("sha256", key, "base64", signedPrefix, request.body)
-          // No early exit: every candidate is compared, so timing does not tell which secret matched.
-          for (const sig of v1) ok = equalText(expected, sig, 3) || ok
-        }
-      }
       if (ok) return { scheme, id, timestamp: ts }
-      if (v1a === undefined && !v1.some((token) => isBase64(token.slice(3), 32))) {
+      if (v1a === undefined && !hasBase64Signature(signatures, v1)) {
         return fail(
           scheme,
           "MalformedHeader",

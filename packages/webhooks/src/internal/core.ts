@@ -79,7 +79,7 @@ export const hmacText = (
 }
 
 /**
- * Constant-time equality of `expected` and `value` from `offset` on: every
+ * Constant-time equality of `expected` and `value` from `offset` to `end`: every
  * character is compared, whatever the first difference. Only the lengths, which
  * are public (a digest's encoded size), decide anything early.
  *
@@ -89,9 +89,9 @@ export const hmacText = (
  *
  * @internal
  */
-export const equalText = (expected: string, value: string, offset: number): boolean => {
+export const equalText = (expected: string, value: string, offset: number, end = value.length): boolean => {
   const n = expected.length
-  if (value.length - offset !== n) return false
+  if (end - offset !== n) return false
   let diff = 0
   for (let i = 0; i < n; i++) diff |= expected.charCodeAt(i) ^ value.charCodeAt(offset + i)
   return diff === 0

@@ -26,7 +26,7 @@ import {
 import { Effect, Schedule } from "effect"
 import Opossum from "opossum"
 import { Bench } from "tinybench"
-import { CircuitBreaker, CircuitBreakerStore } from "../packages/circuit-breaker/src/index.js"
+import { CircuitBreaker, CircuitBreakerStore } from "@apikit/circuit-breaker"
 
 const batch = 1000
 const rounds = 3

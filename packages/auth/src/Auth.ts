@@ -81,7 +81,9 @@ export const stampBearer: Stamp = (request, credential) =>
 /**
  * Makes an auth policy from a credential: stamps it on every attempt and, on a
  * 401 when the credential can be renewed and the body replayed, renews it and
- * replays the request once.
+ * replays the request once. The policy honours call deadlines when the
+ * credential has `getWithin` (and `renewWithin` if it renews); without them
+ * ApiClient keeps a watcher fiber for calls with a total timeout.
  *
  * @since 0.1.0
  * @example

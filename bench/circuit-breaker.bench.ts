@@ -13,6 +13,7 @@
  * in-fiber rows turn op-count yielding off for both, to compare the breaker and
  * not the scheduler; one row shows the guarded loop with default yielding.
  */
+import { CircuitBreaker, CircuitBreakerStore } from "@apikit/circuit-breaker"
 import {
   circuitBreaker,
   ConsecutiveBreaker,
@@ -26,7 +27,6 @@ import {
 import { Effect, Schedule } from "effect"
 import Opossum from "opossum"
 import { Bench } from "tinybench"
-import { CircuitBreaker, CircuitBreakerStore } from "@apikit/circuit-breaker"
 
 const batch = 1000
 const rounds = 3
@@ -45,6 +45,11 @@ export async function run(): Promise<string> {
   )
   const trivial = Effect.succeed(1)
   const guarded = breaker.guard(trivial)
+  // The least any Effect-native breaker does to see a call's outcome: one suspension (to read
+  // the state per call) and one match on the exit. Its cost is the floor under our row.
+  const observed = Effect.suspend(() =>
+    Effect.matchCauseEffect(trivial, { onSuccess: Effect.succeed, onFailure: Effect.failCause })
+  )
   // The same shape as cockatiel's wrap(retry, breaker, timeout), in Effect's own terms.
   const pipeline = breaker.guard(Effect.timeout(trivial, "10 seconds")).pipe(
     Effect.retry({ schedule: Schedule.exponential("100 millis"), times: 3 })
@@ -57,6 +62,7 @@ export async function run(): Promise<string> {
   const inFiber = (effect: Effect.Effect<unknown, unknown>) => Effect.withMaxOpsBeforeYield(loop(effect), 1e9)
   const bareLoop = inFiber(trivial)
   const guardedLoop = inFiber(guarded)
+  const observedLoop = inFiber(observed)
   const guardedYieldingLoop = loop(guarded)
   const pipelineLoop = inFiber(pipeline)
 
@@ -72,6 +78,7 @@ export async function run(): Promise<string> {
 
   const tasks: Array<[string, () => Promise<unknown>]> = [
     ["effect: bare, in one fiber", () => Effect.runPromise(bareLoop)],
+    ["effect: no-op wrapper (suspend + match on exit), in one fiber", () => Effect.runPromise(observedLoop)],
     ["effect: breaker, in one fiber", () => Effect.runPromise(guardedLoop)],
     ["effect: breaker, in one fiber, default yielding", () => Effect.runPromise(guardedYieldingLoop)],
     ["effect: breaker + timeout + retry, in one fiber", () => Effect.runPromise(pipelineLoop)],
@@ -115,6 +122,7 @@ export async function run(): Promise<string> {
 
   const rows: Array<Row> = [
     ["effect: bare, in one fiber", "effect: bare, in one fiber"],
+    ["effect: no-op wrapper (suspend + match on exit), in one fiber", "effect: bare, in one fiber"],
     ["effect: breaker, in one fiber", "effect: bare, in one fiber"],
     ["effect: breaker, in one fiber, default yielding", "effect: bare, in one fiber"],
     ["effect: breaker + timeout + retry, in one fiber", "effect: bare, in one fiber"],
@@ -146,13 +154,17 @@ export async function run(): Promise<string> {
   const ours = ns.get("effect: breaker, in one fiber")! - ns.get("effect: bare, in one fiber")!
   const oursPromise = ns.get("effect: breaker, runPromise per call")! - ns.get("effect: bare, runPromise per call")!
   const theirs = ns.get("cockatiel: consecutive breaker")! - ns.get("async: bare")!
+  const floor = ns.get("effect: no-op wrapper (suspend + match on exit), in one fiber")! -
+    ns.get("effect: bare, in one fiber")!
   lines.push(
     "",
     `apikit's closed breaker adds ${fmt(ours)} ns per call inside a fiber (${
       fmt(oursPromise)
     } ns entering from a Promise each call); cockatiel's consecutive breaker adds ${fmt(theirs)} ns (${
       (ours / theirs).toFixed(2)
-    }× cockatiel's added cost).`,
+    }× cockatiel's added cost). A wrapper that does nothing but observe the call in Effect adds ${
+      fmt(floor)
+    } ns: the floor for any breaker written as an Effect.`,
     ""
   )
   return lines.join("\n")

@@ -16,6 +16,19 @@ const withRoutes = (routes: ReadonlyArray<MockHttp.Route>) =>
 
 const failure = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.flip(effect)
 
+/** Runs a call that must fail with a Timeout exactly `millis` of virtual time in, and returns the error. */
+const timedOutAt = (call: Effect.Effect<unknown, ApiError.ApiError>, millis: number) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(failure(call))
+    yield* TestClock.adjust(millis - 1)
+    expect(fiber.unsafePoll()).toBeNull()
+    yield* TestClock.adjust(1)
+    const error = yield* Fiber.join(fiber)
+    assertTag(error, "Timeout")
+    expect(Duration.toMillis(error.after)).toBe(millis)
+    return error
+  })
+
 describe("ApiClient", () => {
   it.effect("decodes a success body with the success Schema and sends path params, query and headers", () =>
     Effect.gen(function*() {
@@ -317,57 +330,42 @@ describe("ApiClient", () => {
   it.effect("times out an attempt on the Effect clock", () =>
     Effect.gen(function*() {
       const api = yield* client({ timeout: { attempt: "5 seconds" } })
-      const fiber = yield* Effect.fork(failure(api.get("/slow")))
-      yield* TestClock.adjust("4999 millis")
-      expect(fiber.unsafePoll()).toBeNull()
-      yield* TestClock.adjust("1 millis")
-      const error = yield* Fiber.join(fiber)
-      assertTag(error, "Timeout")
+      const error = yield* timedOutAt(api.get("/slow"), 5000)
       expect(error.reason).toBe("Attempt")
-      expect(Duration.toMillis(error.after)).toBe(5000)
     }).pipe(withRoutes([MockHttp.get("/v1/slow", MockHttp.hang)])))
 
-  it.effect("bounds the whole call with the total deadline, across attempts", () =>
-    Effect.gen(function*() {
-      const retryForever = Policy.make("retry", "retry-forever", (next) => (request, context) => {
-        const attempt = (n: number): ReturnType<Policy.Send> =>
-          Effect.catchAll(next(request, { ...context, attempt: n }), () => attempt(n + 1))
-        return attempt(1)
-      })
-      const api = yield* client({ retry: retryForever, timeout: { attempt: "2 seconds", total: "5 seconds" } })
-      const fiber = yield* Effect.fork(failure(api.get("/slow")))
-      yield* TestClock.adjust("5 seconds")
-      const error = yield* Fiber.join(fiber)
-      assertTag(error, "Timeout")
-      expect(error.reason).toBe("Deadline")
-      // Attempts at 0 s, 2 s and 4 s; the third is cut by the deadline.
-      expect(yield* MockHttp.count()).toBe(3)
-    }).pipe(withRoutes([MockHttp.get("/v1/slow", MockHttp.delay("3 seconds", MockHttp.json(200, {})))])))
+  // Retries everything, and makes no deadline promise: ApiClient keeps a watcher fiber.
+  const retryForever = Policy.make("retry", "retry-forever", (next) => (request, context) => {
+    const attempt = (n: number): ReturnType<Policy.Send> =>
+      Effect.catchAll(next(request, { ...context, attempt: n }), () => attempt(n + 1))
+    return attempt(1)
+  })
+  // Retries attempt timeouts for as long as the deadline allows, and says so: no watcher.
+  const retryWithin = Policy.make("retry", "retry-within", (next) => (request, context) => {
+    const attempt = (n: number): ReturnType<Policy.Send> =>
+      Effect.catchIf(
+        next(request, { ...context, attempt: n }),
+        (e) => e._tag === "Timeout" && e.reason === "Attempt",
+        () => attempt(n + 1)
+      )
+    return attempt(1)
+  }, { honorsDeadline: true })
 
-  it.effect("with policies that honour the deadline, clamps the last attempt to it (no watcher fiber)", () =>
-    Effect.gen(function*() {
-      // Retries attempt timeouts for as long as the deadline allows, and says so.
-      const retryWithin = Policy.make("retry", "retry-within", (next) => (request, context) => {
-        const attempt = (n: number): ReturnType<Policy.Send> =>
-          Effect.catchIf(
-            next(request, { ...context, attempt: n }),
-            (e) => e._tag === "Timeout" && e.reason === "Attempt",
-            () => attempt(n + 1)
-          )
-        return attempt(1)
-      }, { honorsDeadline: true })
-      const api = yield* client({ retry: retryWithin, timeout: { attempt: "2 seconds", total: "5 seconds" } })
-      const fiber = yield* Effect.fork(failure(api.get("/slow")))
-      yield* TestClock.adjust("4999 millis")
-      expect(fiber.unsafePoll()).toBeNull()
-      yield* TestClock.adjust("1 millis")
-      const error = yield* Fiber.join(fiber)
-      assertTag(error, "Timeout")
-      expect(error.reason).toBe("Deadline")
-      expect(Duration.toMillis(error.after)).toBe(5000)
-      // Attempts at 0 s, 2 s and 4 s; the third was given the 1 s that was left.
-      expect(yield* MockHttp.count()).toBe(3)
-    }).pipe(withRoutes([MockHttp.get("/v1/slow", MockHttp.delay("3 seconds", MockHttp.json(200, {})))])))
+  for (
+    const [how, retry] of [
+      ["by a watcher fiber (a policy without the promise)", retryForever],
+      ["cooperatively, clamping the last attempt (policies that honour it)", retryWithin]
+    ] as const
+  ) {
+    it.effect(`bounds the whole call with the total deadline across attempts, ${how}`, () =>
+      Effect.gen(function*() {
+        const api = yield* client({ retry, timeout: { attempt: "2 seconds", total: "5 seconds" } })
+        const error = yield* timedOutAt(api.get("/slow"), 5000)
+        expect(error.reason).toBe("Deadline")
+        // Attempts at 0 s, 2 s and 4 s; the third is cut by the deadline.
+        expect(yield* MockHttp.count()).toBe(3)
+      }).pipe(withRoutes([MockHttp.get("/v1/slow", MockHttp.delay("3 seconds", MockHttp.json(200, {})))])))
+  }
 
   it.effect("trusts the promise: a policy that claims to honour the deadline is not cut off by a watcher", () =>
     Effect.gen(function*() {

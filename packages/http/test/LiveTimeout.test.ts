@@ -38,33 +38,27 @@ describe.each(transports)("ApiClient timeouts on the live Clock with %s", (_name
       yield* Deferred.await(closed)
     })).pipe(Effect.provide(transport)))
 
-  it.live("a total timeout fails with Timeout(Deadline) and aborts the socket", () =>
-    Effect.scoped(Effect.gen(function*() {
-      const { baseUrl, closed } = yield* hanging
-      const api = yield* ApiClient.make({ baseUrl, timeout: { attempt: "1 hour", total: "20 millis" } })
-      const error = yield* Effect.flip(api.get("/hang"))
-      expect(error._tag === "Timeout" && error.reason).toBe("Deadline")
-      yield* Deferred.await(closed)
-    })).pipe(Effect.provide(transport)))
-
-  it.live("a total timeout alone clamps the attempt and aborts the socket", () =>
-    Effect.scoped(Effect.gen(function*() {
-      const { baseUrl, closed } = yield* hanging
-      const api = yield* ApiClient.make({ baseUrl, timeout: { total: "20 millis" } })
-      const error = yield* Effect.flip(api.get("/hang"))
-      expect(error._tag === "Timeout" && error.reason).toBe("Deadline")
-      yield* Deferred.await(closed)
-    })).pipe(Effect.provide(transport)))
-
-  it.live("with a policy that makes no deadline promise, the watcher fiber ends the call", () =>
-    Effect.scoped(Effect.gen(function*() {
-      const { baseUrl, closed } = yield* hanging
-      const passThrough = Policy.make("retry", "pass-through", (next) => next)
-      const api = yield* ApiClient.make({ baseUrl, retry: passThrough, timeout: { total: "20 millis" } })
-      const error = yield* Effect.flip(api.get("/hang"))
-      expect(error._tag === "Timeout" && error.reason).toBe("Deadline")
-      yield* Deferred.await(closed)
-    })).pipe(Effect.provide(transport)))
+  for (
+    const [title, options] of [
+      ["a total timeout fails with Timeout(Deadline) and aborts the socket", {
+        timeout: { attempt: "1 hour", total: "20 millis" }
+      }],
+      ["a total timeout alone clamps the attempt and aborts the socket", { timeout: { total: "20 millis" } }],
+      ["with a policy that makes no deadline promise, the watcher fiber ends the call", {
+        retry: Policy.make("retry", "pass-through", (next) => next),
+        timeout: { total: "20 millis" }
+      }]
+    ] as const
+  ) {
+    it.live(title, () =>
+      Effect.scoped(Effect.gen(function*() {
+        const { baseUrl, closed } = yield* hanging
+        const api = yield* ApiClient.make({ baseUrl, ...options })
+        const error = yield* Effect.flip(api.get("/hang"))
+        expect(error._tag === "Timeout" && error.reason).toBe("Deadline")
+        yield* Deferred.await(closed)
+      })).pipe(Effect.provide(transport)))
+  }
 
   it.live("interrupting a call with timeouts aborts the socket", () =>
     Effect.scoped(Effect.gen(function*() {

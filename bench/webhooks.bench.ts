@@ -14,12 +14,6 @@
  * `webhooks.signature.verifyHeader` (signature only) and `constructEvent`
  * (plus JSON.parse); @octokit/webhooks-methods `verify` is async.
  */
-import { verify as octokitVerify } from "@octokit/webhooks-methods"
-import { Effect, Either, Redacted } from "effect"
-import { createHmac, timingSafeEqual } from "node:crypto"
-import { Webhook as StandardWebhook } from "standardwebhooks"
-import StripeSdk from "stripe"
-import { Webhook as Svix } from "svix"
 import * as GitHub from "@apikit/webhooks/GitHub"
 import * as Shopify from "@apikit/webhooks/Shopify"
 import * as Slack from "@apikit/webhooks/Slack"
@@ -27,6 +21,12 @@ import * as StandardWebhooks from "@apikit/webhooks/StandardWebhooks"
 import * as Stripe from "@apikit/webhooks/Stripe"
 import * as Twilio from "@apikit/webhooks/Twilio"
 import type * as Webhook from "@apikit/webhooks/Webhook"
+import { verify as octokitVerify } from "@octokit/webhooks-methods"
+import { Effect, Either, Redacted } from "effect"
+import { createHmac, timingSafeEqual } from "node:crypto"
+import { Webhook as StandardWebhook } from "standardwebhooks"
+import StripeSdk from "stripe"
+import { Webhook as Svix } from "svix"
 
 const batch = 100
 const rounds = 11

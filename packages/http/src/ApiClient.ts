@@ -698,7 +698,7 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
       const total = opts.timeout?.total === undefined ? defaultTotal : Duration.decode(opts.timeout.total)
 
       const idempotent = key !== undefined || idempotentMethods.has(method)
-      const whole = Effect.withFiberRuntime<Out, ApiError.ApiError>((fiber) => {
+      return Effect.withFiberRuntime<Out, ApiError.ApiError>((fiber) => {
         const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
         const context: Policy.CallContext = {
           client: name,
@@ -734,7 +734,6 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
           }
         })
       })
-      return whole
     }
 
     const exchange = <A, I, B, BI>(

@@ -201,7 +201,7 @@ export const run = <A, E, R>(
   target: Target,
   attempt: (n: number) => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, R> => {
-  const run = Effect.clockWith((clock) => {
+  const retrying = Effect.clockWith((clock) => {
     const start = clock.unsafeCurrentTimeMillis()
     const loop = (n: number, state: unknown): Effect.Effect<A, E, R> =>
       Effect.catchAll(
@@ -214,5 +214,5 @@ export const run = <A, E, R>(
       )
     return loop(1, settings.schedule.initial)
   })
-  return settings.budget === undefined ? run : Effect.zipRight(settings.budget.deposit, run)
+  return settings.budget === undefined ? retrying : Effect.zipRight(settings.budget.deposit, retrying)
 }

@@ -132,9 +132,14 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
       ? undefined
       : Bulkhead.make(options.bulkhead.maxConcurrent, options.bulkhead.maxQueue)
 
-    /** The longest this call may wait now: maxWait, and what is left before its deadline. */
-    const budget = (context: Policy.CallContext, now: number) =>
-      Math.min(maxWaitMillis ?? Infinity, context.deadline === undefined ? Infinity : context.deadline - now)
+    /**
+     * Whether this call may wait `waitMillis` from `now`: no longer than maxWait, and ending
+     * before its deadline (a wait that ends at the deadline leaves no time to send, like retry's).
+     */
+    const fits = (context: Policy.CallContext, now: number, waitMillis: number) =>
+      (maxWaitMillis === undefined || waitMillis <= maxWaitMillis) &&
+      (context.deadline === undefined || now + waitMillis < context.deadline)
+    const always = () => true
 
     const consume = (key: string, tokens: number, onExceeded: "delay" | "fail") =>
       limiter.consume({ key, tokens, limit, window, algorithm, onExceeded })
@@ -163,19 +168,19 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
       // More than the whole limit can never be granted: waiting would be forever.
       if (tokens > limit) return Effect.fail(rejected(context, key, undefined))
       type Out = Effect.Effect<A, E | ApiError.RateLimited>
-      const reserved = (limitMillis: number): Out =>
+      const reserved = (allowed: (waitMillis: number) => boolean): Out =>
         Effect.matchEffect(consume(key, tokens, "delay"), {
           onFailure: (error): Out =>
             error.reason === "StoreError"
               ? Effect.zipRight(storeDown(key, error), k(false))
               : Effect.fail(rejected(context, key, error.retryAfter)),
           onSuccess: (result): Out =>
-            Duration.toMillis(result.delay) > limitMillis
+            allowed(Duration.toMillis(result.delay))
+              ? after(result.delay, k)
               // Another caller reserved first; this permit is spent, which errs on the safe side.
-              ? Effect.fail(rejected(context, key, result.delay))
-              : after(result.delay, k)
+              : Effect.fail(rejected(context, key, result.delay))
         })
-      if (!failFast && maxWaitMillis === undefined && context.deadline === undefined) return reserved(Infinity)
+      if (!failFast && maxWaitMillis === undefined && context.deadline === undefined) return reserved(always)
       // Bounded waits ask first without reserving, so a caller that will not
       // wait never holds a future permit that nobody uses.
       return Effect.matchEffect(consume(key, tokens, "fail"), {
@@ -183,12 +188,10 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
         onFailure: (error): Out => {
           if (error.reason === "StoreError") return Effect.zipRight(storeDown(key, error), k(false))
           if (failFast) return Effect.fail(rejected(context, key, error.retryAfter))
-          return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-            const limitMillis = budget(context, now)
-            return Duration.toMillis(error.retryAfter) > limitMillis
-              ? Effect.fail(rejected(context, key, error.retryAfter))
-              : reserved(limitMillis)
-          })
+          return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            fits(context, now, Duration.toMillis(error.retryAfter))
+              ? reserved((waitMillis) => fits(context, now, waitMillis))
+              : Effect.fail(rejected(context, key, error.retryAfter)))
         }
       })
     }
@@ -204,7 +207,7 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
           until === undefined ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (now) => {
             const wait = until - now
             if (wait <= 0) return Effect.void
-            if (failFast || wait > budget(context, now)) {
+            if (failFast || !fits(context, now, wait)) {
               return Effect.fail(rejected(context, key, Duration.millis(wait)))
             }
             // The pause may be extended while we sleep: look again before sending.

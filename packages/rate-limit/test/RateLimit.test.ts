@@ -79,6 +79,46 @@ describe("RateLimit", () => {
     }).pipe(withRoutesQuiet([MockHttp.get("/v1/x", server.handler)]))
   }, 30_000)
 
+  for (const algorithm of ["token-bucket", "fixed-window"] as const) {
+    it.effect(
+      `${algorithm} with deadlines: the rate holds, and a wait that would end at the deadline is refused`,
+      () => {
+        const server = stamped(MockHttp.json(200, {}))
+        return Effect.gen(function*() {
+          // Every call has a deadline, so each asks without reserving first and reserves only a
+          // wait that fits; waits that do not fit are refused. Arrivals are spread out, so askers
+          // keep meeting a bucket that others have reserved into.
+          const api = yield* client(yield* RateLimit.make({ limit: 10, window: "1 second", algorithm }), {
+            timeout: { total: "5 seconds" }
+          })
+          const fiber = yield* Effect.fork(
+            Effect.forEach(
+              Arr.range(1, 600),
+              (i) => Effect.zipRight(Effect.sleep(Duration.millis((i * 37) % 20_000)), Effect.either(api.get("/x"))),
+              { concurrency: "unbounded" }
+            )
+          )
+          yield* TestClock.adjust("60 seconds")
+          const results = yield* Fiber.join(fiber)
+          const refused = results.flatMap((r) => r._tag === "Left" ? [r.left] : [])
+          // Waits that do not fit are refused at once, never slept into a Timeout at the deadline.
+          expect(refused.length).toBeGreaterThan(0)
+          expect(refused.every((e) => e._tag === "RateLimited" && e.reason === "ClientLimit")).toBe(true)
+          const sorted = [...server.times].sort((a, b) => a - b)
+          expect(sorted.length).toBe(600 - refused.length)
+          // Any 1 s span holds at most what the algorithm allows: a burst of 10 plus 10 refilled
+          // (token bucket), or two adjacent fixed windows.
+          for (let i = 0; i < sorted.length; i++) {
+            expect(sorted.filter((t) => t >= sorted[i]! && t < sorted[i]! + 1000).length).toBeLessThanOrEqual(20)
+          }
+          // Over the whole run the rate holds: at most 10 per second plus one burst.
+          expect(sorted.length).toBeLessThanOrEqual(10 * Math.ceil((sorted.at(-1)! + 1) / 1000) + 10)
+        }).pipe(withRoutesQuiet([MockHttp.get("/v1/x", server.handler)]))
+      },
+      30_000
+    )
+  }
+
   it.effect("onExceeded 'fail' fails with RateLimited{ClientLimit} carrying key and retryAfter; nothing is sent", () =>
     Effect.gen(function*() {
       const api = yield* client(

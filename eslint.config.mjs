@@ -46,7 +46,14 @@ export default tseslint.config(
   },
   {
     // Programs print to the terminal on purpose.
-    files: ["examples/**/*.ts", "packages/cli/src/**/*.ts", "bench/**/*.ts", "reliability/**/*.ts", "scripts/**/*.ts"],
+    files: [
+      "examples/**/*.ts",
+      "packages/cli/src/**/*.ts",
+      "bench/**/*.ts",
+      "reliability/**/*.ts",
+      "scripts/**/*.ts",
+      "scripts/**/*.mjs"
+    ],
     rules: { "no-console": "off" }
   }
 )

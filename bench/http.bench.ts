@@ -5,9 +5,10 @@
  * HTTP_ROUNDS the runs per client (default 3, interleaved; the median run is
  * reported, so one noisy moment does not decide a ratio).
  *
- * apikit is loaded from `bench/compile.ts`'s plain-JS output (the
- * `apikit-compiled` export condition), as a published build would run: tsx's
- * keepNames transform costs ~10% per request on its own.
+ * apikit is loaded from each package's `dist/` (`pnpm bench` builds first, and
+ * without the `@apikit/source` condition `@apikit/*` resolves to the build), as
+ * an installed package runs: tsx's keepNames transform on the sources costs
+ * ~10% per request on its own.
  */
 import { execFileSync, spawn } from "node:child_process"
 import { once } from "node:events"
@@ -83,7 +84,6 @@ export const run = async (): Promise<string> => {
           const out = execFileSync(
             process.execPath,
             [
-              "--conditions=apikit-compiled",
               "--import",
               "tsx",
               `${here}/http/load.ts`,

@@ -26,7 +26,7 @@ const ready = (child: ChildProcess, output: { text: string }) =>
 
 describe("apikit sandbox", () => {
   it("prints its URL and the demo credentials, answers calls, and stops on a signal", async () => {
-    const child = spawn(tsx, [bin, "sandbox", "--port", "0", "--seed", "1"], { cwd: repo })
+    const child = spawn(tsx, ["--conditions=@apikit/source", bin, "sandbox", "--port", "0", "--seed", "1"], { cwd: repo })
     const output = { text: "" }
     try {
       const url = await ready(child, output)
@@ -64,7 +64,7 @@ describe("apikit sandbox", () => {
   }, 30_000)
 
   it("refuses faults that do not parse, with exit code 2 and the reason", () => {
-    const result = spawnSync(tsx, [bin, "sandbox", "--faults", "5xx=2"], {
+    const result = spawnSync(tsx, ["--conditions=@apikit/source", bin, "sandbox", "--faults", "5xx=2"], {
       cwd: repo,
       encoding: "utf8",
       timeout: 20_000

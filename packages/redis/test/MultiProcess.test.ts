@@ -17,7 +17,13 @@ const fixture = fileURLToPath(new URL("./fixtures/instance.ts", import.meta.url)
 
 /** A child's stdout as awaited lines, bounded by a timeout so a stuck child fails the test instead of hanging it. */
 const start = (args: ReadonlyArray<string>) => {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", fixture, ...args], {
+  const child: ChildProcess = spawn(process.execPath, [
+    "--conditions=@apikit/source",
+    "--import",
+    "tsx",
+    fixture,
+    ...args
+  ], {
     cwd: root,
     stdio: ["pipe", "pipe", "pipe"]
   })

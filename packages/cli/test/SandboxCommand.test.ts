@@ -26,7 +26,9 @@ const ready = (child: ChildProcess, output: { text: string }) =>
 
 describe("apikit sandbox", () => {
   it("prints its URL and the demo credentials, answers calls, and stops on a signal", async () => {
-    const child = spawn(tsx, ["--conditions=@apikit/source", bin, "sandbox", "--port", "0", "--seed", "1"], { cwd: repo })
+    const child = spawn(tsx, ["--conditions=@apikit/source", bin, "sandbox", "--port", "0", "--seed", "1"], {
+      cwd: repo
+    })
     const output = { text: "" }
     try {
       const url = await ready(child, output)

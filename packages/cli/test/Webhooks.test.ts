@@ -185,7 +185,12 @@ describe("apikit webhooks sign", () => {
 describe("the apikit binary", () => {
   const tsx = join(repo, "node_modules/.bin/tsx")
   const run = (args: ReadonlyArray<string>, input: string) =>
-    spawnSync(tsx, ["--conditions=@apikit/source", "packages/cli/src/bin.ts", ...args], { cwd: repo, input, encoding: "utf8", timeout: 60_000 })
+    spawnSync(tsx, ["--conditions=@apikit/source", "packages/cli/src/bin.ts", ...args], {
+      cwd: repo,
+      input,
+      encoding: "utf8",
+      timeout: 60_000
+    })
 
   it("exits 0 valid, 1 invalid, 2 usage error, reading the body from stdin", () => {
     const args = ["webhooks", "verify", "--scheme", "github", "--secret", ghSecret, "--header", ghHeader]

@@ -16,7 +16,8 @@
  *   CHANGELOG and LICENSE, nothing else;
  * - `tsconfig.build.json` references the build of every `@apikit/*`
  *   dependency, so `tsc -b` builds packages in dependency order and each one
- *   compiles against its dependencies' declarations, as an app would.
+ *   compiles against its dependencies' declarations, as an app would; the
+ *   root `tsconfig.build.json` (`pnpm build`) references every package.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
@@ -93,11 +94,13 @@ const write = (file: string, text: string) => {
 const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n"
 
 const license = readFileSync(`${root}LICENSE`, "utf8")
+const published: Array<string> = []
 for (const dir of readdirSync(`${root}packages`).sort()) {
   const file = `${root}packages/${dir}/package.json`
   if (!existsSync(file)) continue
   const pkg = JSON.parse(readFileSync(file, "utf8")) as Record<string, any>
   if (pkg.private === true) continue
+  published.push(dir)
   // Keep the hand-written fields (name, version, description, dependencies) in their place;
   // the publishing fields follow them in a fixed order.
   const { name, version, description, ...rest } = pkg
@@ -107,6 +110,11 @@ for (const dir of readdirSync(`${root}packages`).sort()) {
   write(`${root}packages/${dir}/tsconfig.build.json`, json(buildConfig(pkg)))
   write(`${root}packages/${dir}/LICENSE`, license)
 }
+
+write(
+  `${root}tsconfig.build.json`,
+  json({ files: [], references: published.map((dir) => ({ path: `packages/${dir}/tsconfig.build.json` })) })
+)
 
 if (drift.length > 0) {
   console.error(`Out of date (run \`pnpm packages\` and commit the result):\n  ${drift.join("\n  ")}`)

@@ -115,18 +115,31 @@ export const parse = (body: unknown, nowMillis: number): Quota | undefined => {
 }
 
 /**
+ * The longest wait a cost report is believed for: a day. Budgets reset hourly
+ * (GitHub) or refill in seconds (Shopify); a longer wait comes from a report
+ * that is wrong (a restore rate of 1e-300), not from a budget.
+ *
+ * @since 0.1.0
+ */
+export const maxCredibleWait: Duration.Duration = Duration.days(1)
+
+/**
  * How long until `cost` points are available: zero when they are now; at the
- * restore rate for refilling budgets; at the reset otherwise; `undefined` when
- * the report does not say.
+ * restore rate for refilling budgets; at the reset otherwise. `undefined` when
+ * the report does not say, when waiting cannot help (the cost is over the
+ * whole budget), or when the wait is not credible (over {@link maxCredibleWait}).
  *
  * @since 0.1.0
  */
 export const waitFor = (quota: Quota, cost: number): Duration.Duration | undefined => {
   if (quota.remaining >= cost) return Duration.zero
-  if (quota.restoreRate !== undefined) {
-    return Duration.millis(Math.ceil(((cost - quota.remaining) / quota.restoreRate) * 1000))
-  }
-  return quota.reset
+  if (quota.limit !== undefined && cost > quota.limit) return undefined
+  const millis = quota.restoreRate !== undefined
+    ? Math.ceil(((cost - quota.remaining) / quota.restoreRate) * 1000)
+    : quota.reset === undefined
+    ? undefined
+    : Duration.toMillis(quota.reset)
+  return millis === undefined || !(millis <= Duration.toMillis(maxCredibleWait)) ? undefined : Duration.millis(millis)
 }
 
 /**

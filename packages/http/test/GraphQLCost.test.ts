@@ -56,4 +56,13 @@ describe("GraphQLCost", () => {
     expect(quota.reset).toBeUndefined()
     expect(GraphQLCost.waitFor(quota, 1)).toBeUndefined()
   })
+
+  it("waits that waiting cannot help, or that no budget would impose, are unknown", () => {
+    // More than the whole bucket: Shopify refuses it at any time.
+    expect(GraphQLCost.waitFor(GraphQLCost.parse(shopify(10, 1001), 0)!, 1001)).toBeUndefined()
+    const slow = GraphQLCost.parse({
+      extensions: { cost: { throttleStatus: { maximumAvailable: 10, currentlyAvailable: 0, restoreRate: 1e-300 } } }
+    }, 0)!
+    expect(GraphQLCost.waitFor(slow, 5)).toBeUndefined()
+  })
 })

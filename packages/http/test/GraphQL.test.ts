@@ -262,6 +262,32 @@ describe("GraphQL", () => {
       expect(yield* MockHttp.count()).toBe(0)
     }).pipe(Effect.provide(MockHttp.layer([]))))
 
+  it.effect("GraphQL Code Generator's TypedDocumentString: types from the document, no Schema needed", () =>
+    Effect.gen(function*() {
+      // What codegen emits with documentMode: "string" (client preset), reduced to its shape.
+      class TypedDocumentString<Result, Variables> extends String
+        implements GraphQL.DocumentTypeDecoration<Result, Variables>
+      {
+        declare __apiType?: (variables: Variables) => Result
+        constructor(value: string) {
+          super(value)
+        }
+      }
+      const ViewerDocument = new TypedDocumentString<{ viewer: { login: string } }, { first?: number | null }>(
+        `query Viewer($first: Int) { viewer { login } }`
+      )
+      const Viewer = GraphQL.operation({ document: ViewerDocument })
+      expect([Viewer.kind, Viewer.name]).toEqual(["query", "Viewer"])
+      const api = yield* ApiClient.make({ baseUrl: base })
+      const data = yield* GraphQL.make(api).run(Viewer, { first: 1 })
+      const login: string = data.viewer.login
+      expect(login).toBe("octocat")
+      const [sent] = yield* MockHttp.requests
+      expect((sent!.json as { query: string }).query).toBe("query Viewer($first: Int) { viewer { login } }")
+    }).pipe(Effect.provide(MockHttp.layer([
+      MockGraphQL.endpoint("/graphql", { Viewer: MockGraphQL.data({ viewer: { login: "octocat" } }) })
+    ]))))
+
   it.effect("a body that is not a GraphQL response is a DecodeError", () =>
     Effect.gen(function*() {
       const api = yield* ApiClient.make({ baseUrl: base })

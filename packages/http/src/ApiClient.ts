@@ -95,7 +95,32 @@ export interface RequestOptions<A, I, B, BI> {
   readonly timeout?: TimeoutOptions | undefined
   /** Rate-limit units this call consumes (default 1). */
   readonly cost?: number | undefined
+  /**
+   * The call is safe to repeat although its method is not (a GraphQL query sent
+   * as POST): retry policies treat it like a GET. An idempotency key implies it.
+   */
+  readonly idempotent?: boolean | undefined
+  /**
+   * Checks each attempt's 2xx response inside the pipeline, right above the
+   * transport: an error it fails with is handled like a status error (auth
+   * refreshes on `Unauthorized`, the limiter pauses and retry waits on
+   * `RateLimited`, the breaker counts a `ServerError`). The response it returns
+   * is what the policies and the decoder see. For protocols that report
+   * failures in 200 bodies (GraphQL `errors[]`, JSON-RPC, SOAP faults). Pass the
+   * same function on every call: the pipeline is composed once per function.
+   */
+  readonly inspect?: Inspect | undefined
 }
+
+/**
+ * A check of each attempt's 2xx response; see {@link RequestOptions.inspect}.
+ *
+ * @since 0.1.0
+ */
+export type Inspect = (
+  response: Policy.ApiResponse,
+  context: Policy.CallContext
+) => Effect.Effect<Policy.ApiResponse, ApiError.ApiError>
 
 /**
  * A decoded value with the response it came from (status and headers), for
@@ -662,8 +687,25 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
       })
 
     // Composed once; innermost first so the outermost slot wraps everything inside it.
-    let pipeline = transport
-    for (const policy of policies) pipeline = policy.wrap(pipeline)
+    const compose = (innermost: Policy.Send) => {
+      let composed = innermost
+      for (const policy of policies) composed = policy.wrap(composed)
+      return composed
+    }
+    const pipeline = compose(transport)
+    // Calls with a response check get a pipeline of their own, composed once per check.
+    const inspected = new WeakMap<Inspect, Policy.Send>()
+    const pipelineOf = (inspect: Inspect | undefined): Policy.Send => {
+      if (inspect === undefined) return pipeline
+      let composed = inspected.get(inspect)
+      if (composed === undefined) {
+        composed = compose((request, context) =>
+          Effect.flatMap(transport(request, context), (response) => inspect(response, context))
+        )
+        inspected.set(inspect, composed)
+      }
+      return composed
+    }
 
     /** One call; `finish` turns the 2xx response into what the caller gets (a value or an Exchange). */
     const call = <A, I, B, BI, Out>(
@@ -697,7 +739,8 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
         : Duration.decode(opts.timeout.attempt)
       const total = opts.timeout?.total === undefined ? defaultTotal : Duration.decode(opts.timeout.total)
 
-      const idempotent = key !== undefined || idempotentMethods.has(method)
+      const idempotent = key !== undefined || opts.idempotent === true || idempotentMethods.has(method)
+      const send = pipelineOf(opts.inspect)
       return Effect.withFiberRuntime<Out, ApiError.ApiError>((fiber) => {
         const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
         const context: Policy.CallContext = {
@@ -714,7 +757,7 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
           attempt: 1,
           cost: opts.cost ?? 1
         }
-        let sent = pipeline(request, context)
+        let sent = send(request, context)
         if (total !== undefined && !cooperative) {
           sent = timeout.timeoutFailOn(clock, sent, total, () => Policy.deadlineExceeded(context))
         }

@@ -50,6 +50,9 @@ const response = {
 const where = (e: { readonly method: string; readonly url: string }) => `${e.method} ${e.url}`
 const rid = (e: { readonly requestId?: string | undefined }) =>
   e.requestId === undefined ? "" : ` (request id ${e.requestId})`
+/** "returned 403 Forbidden", or for an error reported in a 200 body (GraphQL) "reported Forbidden in a 200 response". */
+const answered = (e: { readonly status: number }, status: number, name: string) =>
+  e.status === status ? `returned ${status} ${name}` : `reported ${name} in a ${e.status} response`
 const excerpt = (e: { readonly body?: string | undefined }) =>
   e.body === undefined || e.body.length === 0 ? "" : `: ${e.body.length > 300 ? e.body.slice(0, 300) + "…" : e.body}`
 
@@ -95,7 +98,9 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthoriz
 }) {
   override get message() {
     const challenge = this.wwwAuthenticate === undefined ? "" : ` Challenge: ${this.wwwAuthenticate}.`
-    return `${where(this)} returned 401 Unauthorized${rid(this)}: check the configured credentials.${challenge}`
+    return `${where(this)} ${answered(this, 401, "Unauthorized")}${
+      rid(this)
+    }: check the configured credentials.${challenge}`
   }
 }
 
@@ -106,7 +111,7 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthoriz
  */
 export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", response) {
   override get message() {
-    return `${where(this)} returned 403 Forbidden${
+    return `${where(this)} ${answered(this, 403, "Forbidden")}${
       rid(this)
     }: the credentials lack permission (scope, role or plan) for this resource${excerpt(this)}`
   }
@@ -119,7 +124,7 @@ export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", resp
  */
 export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", response) {
   override get message() {
-    return `${where(this)} returned 404 Not Found${rid(this)}: check the id and the path${excerpt(this)}`
+    return `${where(this)} ${answered(this, 404, "Not Found")}${rid(this)}: check the id and the path${excerpt(this)}`
   }
 }
 

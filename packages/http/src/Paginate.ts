@@ -7,7 +7,8 @@
  *
  * Guard rails: `maxPages` (default 1,000) and detection of a cursor or link
  * that does not advance, both failing with {@link PaginationError} instead of
- * looping forever or silently truncating.
+ * looping forever or silently truncating. A page that names a cursor (or link,
+ * or offset) already seen is not emitted: it repeats a page the consumer has.
  *
  * @since 0.1.0
  * @example
@@ -23,13 +24,13 @@
  *     next: (page) => page.next_cursor
  *   }).pipe(Stream.take(100), Stream.runCollect)
  */
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
+import type * as Stream from "effect/Stream"
 import type * as ApiClient from "./ApiClient.js"
 import type { ApiError } from "./ApiError.js"
+import { paginate } from "./internal/paginate.js"
 
 /**
  * A pagination guard rail was hit: `MaxPagesExceeded` when there are more pages
@@ -46,7 +47,7 @@ export class PaginationError extends Schema.TaggedError<PaginationError>()("Pagi
   override get message() {
     return this.reason === "MaxPagesExceeded"
       ? `Pagination of ${this.route} stopped after ${this.pages} pages (maxPages); raise maxPages or narrow the query`
-      : `Pagination of ${this.route} stopped after ${this.pages} pages: the server repeated a cursor, so the next page would loop forever`
+      : `Pagination of ${this.route} stopped at page ${this.pages}: the server repeated a cursor it had already sent (does it receive the cursor?); that page was not emitted, and following it would loop forever`
   }
 }
 
@@ -84,51 +85,21 @@ const fetcher =
       headers: options.headers
     })
 
-type Step<S> =
-  | { readonly _tag: "Fetch"; readonly state: S; readonly pages: number }
-  | { readonly _tag: "Fail"; readonly error: PaginationError }
-
-/**
- * Drives any pagination style: `step` fetches the page for a state and says
- * what state comes next (or none). Tracks the page count and repeated states;
- * when a guard rail trips, the page's items are still emitted and the stream
- * fails on the next pull, so nothing already fetched is lost.
- */
-const paginate = <S, Page, I, A>(
+const drive = <S, Page, I, A>(
   route: string,
   options: CommonOptions<Page, I, A>,
   initial: S,
   key: (state: S) => string,
   step: (state: S) => Effect.Effect<{ readonly page: Page; readonly next: Option.Option<S> }, ApiError>
-): Stream.Stream<A, ApiError | PaginationError> => {
-  const maxPages = options.maxPages ?? defaultMaxPages
-  return Stream.suspend(() => {
-    const seen = new Set<string>()
-    return Stream.paginateChunkEffect<Step<S>, A, ApiError | PaginationError, never>(
-      { _tag: "Fetch", state: initial, pages: 0 },
-      (current) => {
-        if (current._tag === "Fail") return Effect.fail(current.error)
-        const { pages, state } = current
-        seen.add(key(state))
-        return Effect.map(step(state), ({ next, page }) => {
-          const items = Chunk.fromIterable(options.items(page))
-          if (Option.isNone(next)) return [items, Option.none()]
-          const error = seen.has(key(next.value))
-            ? new PaginationError({ reason: "NotAdvancing", route, pages: pages + 1 })
-            : pages + 1 >= maxPages
-            ? new PaginationError({ reason: "MaxPagesExceeded", route, pages: pages + 1 })
-            : undefined
-          return [
-            items,
-            Option.some<Step<S>>(
-              error === undefined ? { _tag: "Fetch", state: next.value, pages: pages + 1 } : { _tag: "Fail", error }
-            )
-          ]
-        })
-      }
-    )
+): Stream.Stream<A, ApiError | PaginationError> =>
+  paginate({
+    initial,
+    key,
+    step,
+    items: options.items,
+    maxPages: options.maxPages ?? defaultMaxPages,
+    guard: (reason, pages) => new PaginationError({ reason, route, pages })
   })
-}
 
 const present = (cursor: string | null | undefined): Option.Option<string> =>
   cursor === null || cursor === undefined || cursor === "" ? Option.none() : Option.some(cursor)
@@ -151,7 +122,7 @@ export const cursor = <Page, I, A>(
 ): Stream.Stream<A, ApiError | PaginationError> => {
   const fetch = fetcher(api, options)
   const param = options.cursorParam ?? "cursor"
-  return paginate<Option.Option<string>, Page, I, A>(
+  return drive<Option.Option<string>, Page, I, A>(
     path,
     options,
     Option.none(),
@@ -184,7 +155,7 @@ export const offset = <Page, I, A>(
   const fetch = fetcher(api, options)
   const offsetParam = options.offsetParam ?? "offset"
   const limitParam = options.limitParam ?? "limit"
-  return paginate<number, Page, I, A>(
+  return drive<number, Page, I, A>(
     path,
     options,
     0,
@@ -220,7 +191,7 @@ export const pageNumber = <Page, I, A>(
   const fetch = fetcher(api, options)
   const pageParam = options.pageParam ?? "page"
   const size = options.pageSize
-  return paginate<number, Page, I, A>(path, options, options.start ?? 1, String, (n) =>
+  return drive<number, Page, I, A>(path, options, options.start ?? 1, String, (n) =>
     Effect.map(
       fetch(
         path,
@@ -280,7 +251,7 @@ export const link = <Page, I, A>(
   // Relative links resolve against the first page's URL (its template is enough for that).
   const firstUrl = new URL(`${api.baseUrl.pathname.replace(/\/+$/, "")}${path}`, api.baseUrl).toString()
   // The first request uses the path and fixed query; later ones the link exactly as given.
-  return paginate<string, Page, I, A>(path, options, path, (target) => target, (target) => {
+  return drive<string, Page, I, A>(path, options, path, (target) => target, (target) => {
     const first = target === path
     const request = first ? fetch(path, {}) : api.exchange("GET", target, {
       success: options.success,

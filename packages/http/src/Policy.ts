@@ -59,7 +59,7 @@ export interface CallContext {
   readonly host: string
   /** The path template, e.g. `/v1/projects/:id`, for spans and metrics. */
   readonly route: string
-  /** True for GET/HEAD/PUT/DELETE/OPTIONS, and for any call carrying an idempotency key. */
+  /** True for GET/HEAD/PUT/DELETE/OPTIONS, any call carrying an idempotency key, and calls declared idempotent. */
   readonly idempotent: boolean
   /** Whether the request body can be sent again (buffered bodies can; streams cannot). */
   readonly replayable: boolean

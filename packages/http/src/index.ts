@@ -27,3 +27,9 @@ export * as Paginate from "./Paginate.js"
 
 /** @since 0.1.0 */
 export * as Endpoints from "./Endpoints.js"
+
+/** @since 0.1.0 */
+export * as GraphQL from "./GraphQL.js"
+
+/** @since 0.1.0 */
+export * as GraphQLCost from "./GraphQLCost.js"

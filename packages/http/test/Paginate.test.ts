@@ -67,7 +67,7 @@ describe("Paginate", () => {
       MockHttp.get("/v1/empty-list", MockHttp.json(200, []))
     ]))))
 
-  it.effect("a repeated cursor fails with NotAdvancing after emitting what was fetched", () =>
+  it.effect("a repeated cursor fails with NotAdvancing without emitting the page that repeated it", () =>
     Effect.gen(function*() {
       const api = yield* make()
       const seen: Array<number> = []
@@ -78,7 +78,8 @@ describe("Paginate", () => {
       }).pipe(Stream.runForEach((n) => Effect.sync(() => seen.push(n))), Effect.flip)
       expect(error._tag).toBe("PaginationError")
       expect(error._tag === "PaginationError" && error.reason).toBe("NotAdvancing")
-      expect(seen).toEqual([1, 2, 3])
+      expect(seen).toEqual([1, 2])
+      expect(error.message).toContain("not emitted")
       expect(yield* MockHttp.count()).toBe(3)
     }).pipe(Effect.provide(MockHttp.layer([
       MockHttp.get(
@@ -90,6 +91,22 @@ describe("Paginate", () => {
         )
       )
     ]))))
+
+  it.effect("a server that ignores the cursor: the repeated first page never reaches the consumer", () =>
+    Effect.gen(function*() {
+      const api = yield* make()
+      const seen: Array<number> = []
+      const error = yield* Paginate.cursor(api, "/projects", {
+        success: CursorPage,
+        items: (p) => p.data,
+        next: (p) => p.next_cursor,
+        cursorParam: "page_token" // the server reads "cursor": every page is the first one
+      }).pipe(Stream.runForEach((n) => Effect.sync(() => seen.push(n))), Effect.flip)
+      expect(error._tag === "PaginationError" && error.reason).toBe("NotAdvancing")
+      // The old driver emitted the first page twice (20 items, 10 distinct) before failing.
+      expect(seen).toEqual(Array.from({ length: 10 }, (_, i) => i))
+      expect(yield* MockHttp.count()).toBe(2)
+    }).pipe(Effect.provide(MockHttp.layer([cursorRoute]))))
 
   it.effect("maxPages fails with MaxPagesExceeded instead of truncating silently", () =>
     Effect.gen(function*() {

@@ -2,7 +2,9 @@
  * A realistic fake third-party API on a real socket (127.0.0.1): a small
  * project-management SaaS with OAuth2 client credentials and API keys,
  * validation errors, idempotency keys, cursor pagination with `Link` headers,
- * per-client rate limits, Standard Webhooks deliveries, and injectable faults
+ * per-client rate limits, Standard Webhooks deliveries, a GraphQL endpoint
+ * (`POST /graphql`: a Relay connection, coded resolver errors, a point budget
+ * answered with `THROTTLED`), and injectable faults
  * (5xx, latency, connection resets, hangs, 429 bursts). `GET /_stats` tells
  * what the server saw, so tests and demos can check client behaviour from the
  * other side of the wire.
@@ -117,6 +119,12 @@ export interface Options {
   readonly idempotencyTtl?: Duration.DurationInput | undefined
   /** Refuse a second live project with the same name with 409 (default true). */
   readonly uniqueNames?: boolean | undefined
+  /**
+   * The point budget of `POST /graphql` per client, Shopify-style: `points` in a
+   * full bucket (default 1,000), `restoreRate` points restored per second
+   * (default 50). A query costs 1 + the sum of its `first` arguments.
+   */
+  readonly graphql?: { readonly points?: number | undefined; readonly restoreRate?: number | undefined } | undefined
   readonly webhooks?: {
     /** Attempts per delivery, the first included (default 5). */
     readonly maxAttempts?: number | undefined
@@ -133,9 +141,9 @@ export interface Options {
  * @since 0.1.0
  */
 export interface Stats {
-  /** Requests to `/oauth/token` and `/v1/*` (the `/_` control paths are not counted). */
+  /** Requests to `/oauth/token`, `/v1/*` and `/graphql` (the `/_` control paths are not counted). */
   readonly requests: number
-  /** 429 responses issued, rate limit and bursts together. */
+  /** 429 responses issued, rate limit and bursts together, and GraphQL `THROTTLED` answers. */
   readonly rateLimited: number
   /** Per client (client id, or "anonymous"): the most requests seen in any 1-second window. */
   readonly maxRequestRate: Readonly<Record<string, number>>
@@ -168,7 +176,7 @@ export interface Stats {
  * @since 0.1.0
  */
 export class Sandbox extends Context.Tag("@apikit/testing/Sandbox")<Sandbox, {
-  /** `http://127.0.0.1:<port>`; the API lives under `/v1`, the token endpoint at `/oauth/token`. */
+  /** `http://127.0.0.1:<port>`; the API lives under `/v1` and at `/graphql`, the token endpoint at `/oauth/token`. */
   readonly baseUrl: string
   readonly port: number
   readonly clients: ReadonlyArray<Client>

@@ -12,3 +12,6 @@ export * as Capture from "./Capture.js"
 
 /** @since 0.1.0 */
 export * as Sandbox from "./Sandbox.js"
+
+/** @since 0.1.0 */
+export * as MockGraphQL from "./MockGraphQL.js"

@@ -36,7 +36,8 @@ const ProjectPatch = Schema.Struct({
   status: Schema.optional(Status)
 })
 
-interface Outcome {
+/** @internal */
+export interface Outcome {
   readonly status: number
   readonly body: unknown
   readonly headers: Readonly<Record<string, string>>
@@ -71,7 +72,11 @@ const decode = <A, I>(schema: Schema.Schema<A, I>, input: unknown): Either.Eithe
     }
   )
 
-type Body = { readonly _tag: "Json"; readonly value: unknown } | { readonly _tag: "Invalid"; readonly text: string }
+/** @internal */
+export type Body = { readonly _tag: "Json"; readonly value: unknown } | {
+  readonly _tag: "Invalid"
+  readonly text: string
+}
 
 const readBody = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
@@ -100,7 +105,8 @@ const nameTaken = (state: State.State, name: string, except?: string) =>
 const conflict = (name: string) =>
   outcome(409, { message: `A project named "${name}" already exists; choose another name`, code: "name_taken" })
 
-const create = (state: State.State, body: Body, now: number, key: string | undefined): Outcome => {
+/** Validates and stores a new project (REST and GraphQL share it). @internal */
+export const create = (state: State.State, body: Body, now: number, key: string | undefined): Outcome => {
   if (body._tag === "Invalid") return notJson
   const decoded = decode(NewProject, body.value)
   if (Either.isLeft(decoded)) return decoded.left
@@ -161,7 +167,8 @@ export const post = (state: State.State, webhooks: Webhooks.Emitter, clientId: s
     return respond(result)
   })
 
-const cursorOf = (id: string) => Buffer.from(id, "utf8").toString("base64url")
+/** @internal */
+export const cursorOf = (id: string) => Buffer.from(id, "utf8").toString("base64url")
 
 /** `GET /v1/projects?cursor=&limit=`. @internal */
 export const list = (state: State.State) =>

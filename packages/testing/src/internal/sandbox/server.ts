@@ -24,6 +24,7 @@ import { createServer, type Server } from "node:http"
 import type { Options, Sandbox } from "../../Sandbox.js"
 import * as Auth from "./auth.js"
 import * as Faults from "./faults.js"
+import * as GraphQL from "./graphql.js"
 import * as Projects from "./projects.js"
 import * as State from "./state.js"
 import * as Webhooks from "./webhooks.js"
@@ -83,9 +84,10 @@ const settingsFrom = (options: Options) =>
     } satisfies State.Settings & { readonly port: number }
   })
 
-const routes = (state: State.State, emitter: Webhooks.Emitter) => {
+const routes = (state: State.State, emitter: Webhooks.Emitter, budget: GraphQL.Budget) => {
   const id = Effect.map(HttpRouter.params, (p) => p["id"] ?? "")
   return HttpRouter.empty.pipe(
+    HttpRouter.post("/graphql", Effect.flatMap(CurrentClient, (client) => GraphQL.handler(state, client, budget))),
     HttpRouter.post("/oauth/token", Auth.tokenEndpoint(state)),
     HttpRouter.get("/v1/projects", Projects.list(state)),
     HttpRouter.post("/v1/projects", Effect.flatMap(CurrentClient, (client) => Projects.post(state, emitter, client))),
@@ -151,8 +153,8 @@ const tooMany = (retryAfter: number, headers: Record<string, string>, message: s
 const resetConnection = (request: HttpServerRequest.HttpServerRequest) =>
   Effect.sync(() => NodeHttpServerRequest.toIncomingMessage(request).socket.resetAndDestroy())
 
-const gateway = (state: State.State, emitter: Webhooks.Emitter) => {
-  const api = routes(state, emitter)
+const gateway = (state: State.State, emitter: Webhooks.Emitter, budget: GraphQL.Budget) => {
+  const api = routes(state, emitter, budget)
   const internal = control(state)
   return Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
@@ -203,7 +205,9 @@ const gateway = (state: State.State, emitter: Webhooks.Emitter) => {
     }
 
     const handle = Effect.gen(function*() {
-      if (!path.startsWith("/v1/")) return yield* Effect.provideService(api, CurrentClient, "anonymous")
+      if (!path.startsWith("/v1/") && path !== "/graphql") {
+        return yield* Effect.provideService(api, CurrentClient, "anonymous")
+      }
       if (identity._tag !== "Client") return Auth.unauthorized(identity)
       const limit = admit(state, identity.clientId, now)
       if (!limit.allowed) {
@@ -240,6 +244,12 @@ export const make = (options: Options) =>
   Effect.gen(function*() {
     const faults = yield* Faults.resolve(options.faults ?? {})
     const settings = yield* settingsFrom(options)
+    const budget = { points: options.graphql?.points ?? 1000, restoreRate: options.graphql?.restoreRate ?? 50 }
+    if (!(budget.points > 0 && Number.isFinite(budget.points) && budget.restoreRate > 0)) {
+      return yield* new Faults.InvalidOptions({
+        detail: "graphql.points and graphql.restoreRate must be positive numbers"
+      })
+    }
     const random = options.seed === undefined ? yield* Effect.random : Random.make(options.seed)
     const state = State.make(settings, random, faults)
 
@@ -252,7 +262,7 @@ export const make = (options: Options) =>
     yield* Effect.addFinalizer(() => Effect.sync(() => server?.closeAllConnections()))
     const client = Context.get(yield* Layer.build(NodeHttpClient.layerUndici), HttpClient.HttpClient)
     const fibers = yield* FiberSet.make()
-    yield* http.serve(gateway(state, Webhooks.makeEmitter(state, client, fibers)))
+    yield* http.serve(gateway(state, Webhooks.makeEmitter(state, client, fibers), budget))
     const port = http.address._tag === "TcpAddress" ? http.address.port : 0
     const service: Sandbox["Type"] = {
       baseUrl: `http://127.0.0.1:${port}`,

@@ -417,7 +417,7 @@ export const make = (options: Options = {}): Effect.Effect<Policy.CachePolicy, n
               const flightKey = key.flight(resource, primary, headers)
               const go = () => exchange(request, context, info, resource, primary, headers, found)
               if (found !== undefined) {
-                const decision = semantics.at(now, () => found.policy.evaluateRequest(info))
+                const decision = semantics.evaluate(now, found.policy, info)
                 if (decision.revalidation === undefined && decision.response !== undefined) {
                   internalMetrics.count(client, "hit")
                   internalMetrics.count(client, "permitSaved", context.cost)

@@ -12,9 +12,9 @@ import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
 import { RateLimit } from "@apikit/rate-limit"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Schema } from "effect"
 import fastifyEtag from "@fastify/etag"
 import fastifyStatic from "@fastify/static"
+import { Effect, Layer, Schema } from "effect"
 import express from "express"
 import { rateLimit } from "express-rate-limit"
 import Fastify from "fastify"
@@ -82,7 +82,9 @@ describe.each(transports)("over %s", (_name, transport) => {
         cache: yield* Cache.make({ notModifiedIsFree: true }),
         rateLimit: yield* RateLimit.make({ limit: 3, window: "1 hour", onExceeded: "fail" })
       })
-      for (let i = 0; i < 10; i++) expect(yield* api.get("/repos/1", { success: Repo })).toEqual({ id: 1, name: "effect" })
+      for (let i = 0; i < 10; i++) {
+        expect(yield* api.get("/repos/1", { success: Repo })).toEqual({ id: 1, name: "effect" })
+      }
       expect(statuses).toEqual([200, 304, 304, 304, 304, 304, 304, 304, 304, 304])
       // express-rate-limit counts a request when it arrives and gives it back when the answer is a 304:
       // every 304 shows the one full read plus itself, and leaves the count where it was.
@@ -125,7 +127,9 @@ describe.each(transports)("over %s", (_name, transport) => {
       yield* Effect.promise(() => app.ready())
       const baseUrl = yield* serve(app.server)
       const api = yield* ApiClient.make({ baseUrl, cache: yield* Cache.make() })
-      for (let i = 0; i < 5; i++) expect(yield* api.get("/repos/7", { success: Repo })).toEqual({ id: 7, name: "effect" })
+      for (let i = 0; i < 5; i++) {
+        expect(yield* api.get("/repos/7", { success: Repo })).toEqual({ id: 7, name: "effect" })
+      }
       expect(statuses).toEqual([200, 304, 304, 304, 304])
       yield* Effect.promise(() => app.close())
     }).pipe(run))
@@ -146,7 +150,9 @@ describe.each(transports)("over %s", (_name, transport) => {
       yield* Effect.promise(() => app.ready())
       const baseUrl = yield* serve(app.server)
       const api = yield* ApiClient.make({ baseUrl, cache: yield* Cache.make() })
-      for (let i = 0; i < 4; i++) expect(yield* api.get("/repo.json", { success: Repo })).toEqual({ id: 9, name: "static" })
+      for (let i = 0; i < 4; i++) {
+        expect(yield* api.get("/repo.json", { success: Repo })).toEqual({ id: 9, name: "static" })
+      }
       const lastModified = new Date(1_700_000_000_000).toUTCString()
       expect(seen).toEqual([[200, undefined], [304, lastModified], [304, lastModified], [304, lastModified]])
       yield* Effect.promise(() => app.close())

@@ -77,6 +77,12 @@ export interface Options {
    * served by {@link orStale} (default 1 hour). Sets the store's TTL.
    */
   readonly keepStale?: Duration.DurationInput | undefined
+  /**
+   * Identical in-flight GETs share one request (default true). It runs in a
+   * fiber of its own so that it outlives any one waiter, which costs about
+   * one fiber per miss; `false` sends each miss from its caller's fiber.
+   */
+  readonly coalesce?: boolean | undefined
 }
 
 /**
@@ -222,6 +228,7 @@ export const make = (options: Options = {}): Effect.Effect<Policy.CachePolicy, n
     const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024
     const keepStaleMillis = options.keepStale === undefined ? 3600_000 : Duration.toMillis(options.keepStale)
     const free = options.notModifiedIsFree === true
+    const coalesce = options.coalesce !== false
     const flights = Flight.make<Policy.ApiResponse>()
 
     const responseOf = (stored: StoredResponse, headers: Record<string, unknown>): Policy.ApiResponse => ({
@@ -414,7 +421,7 @@ export const make = (options: Options = {}): Effect.Effect<Policy.CachePolicy, n
           lookup(resource, primary, headers, client),
           (found) =>
             Effect.flatMap(Clock.currentTimeMillis, (now) => {
-              const flightKey = key.flight(resource, primary, headers)
+              const flightKey = () => key.flight(resource, primary, headers)
               const go = () => exchange(request, context, info, resource, primary, headers, found)
               if (found !== undefined) {
                 const decision = semantics.evaluate(now, found.policy, info)
@@ -428,7 +435,7 @@ export const make = (options: Options = {}): Effect.Effect<Policy.CachePolicy, n
                   internalMetrics.count(client, "hit")
                   const ageMillis = Math.round(semantics.at(now, () => found.policy.age()) * 1000)
                   return Effect.zipRight(
-                    flights.background(flightKey, go()),
+                    flights.background(flightKey(), go()),
                     Effect.flatMap(FiberRef.get(currentStale), (cell) =>
                       Effect.as(
                         served(context, cell, ageMillis, "stale-while-revalidate"),
@@ -444,7 +451,7 @@ export const make = (options: Options = {}): Effect.Effect<Policy.CachePolicy, n
                 internalMetrics.count(client, "permitSaved", context.cost)
               }
               return Effect.catchAll(
-                flights.run(flightKey, go(), context, joined),
+                coalesce ? flights.run(flightKey(), go(), context, joined) : go(),
                 (error) => fallback(error, context, found)
               )
             })

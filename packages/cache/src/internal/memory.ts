@@ -16,10 +16,19 @@ interface Slot {
   readonly bytes: number
 }
 
-const sizeOf = (entry: Entry): number =>
-  entry._tag === "Vary"
-    ? 64 + entry.names.join(",").length
-    : 256 + entry.body.length + JSON.stringify(entry.policy).length
+/** Bytes an entry holds, roughly: its body, and its stored headers counted by length. */
+const sizeOf = (entry: Entry): number => {
+  if (entry._tag === "Vary") return 64 + entry.names.join(",").length
+  let size = 512 + entry.body.length
+  const headers = (entry.policy as { resh?: Record<string, unknown> }).resh
+  if (headers !== undefined) {
+    for (const name in headers) {
+      const value = headers[name]
+      size += name.length + (typeof value === "string" ? value.length : 16)
+    }
+  }
+  return size
+}
 
 /** @internal */
 export const make = (options: MemoryOptions): Service & { readonly size: () => number } => {

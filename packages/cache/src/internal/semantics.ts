@@ -80,7 +80,9 @@ export const make = (
   const cacheControl = response.headers["cache-control"]
   const directives = directivesOf(policy)
   if (typeof cacheControl !== "string") delete directives["no-cache"]
-  else for (const [name, smallest] of conflicting(cacheControl)) directives[name] = String(smallest)
+  else if (cacheControl.includes(",")) {
+    for (const [name, smallest] of conflicting(cacheControl)) directives[name] = String(smallest)
+  }
   // With heuristics on, an `immutable` response with no other freshness source is fresh for a year (undici's
   // heuristic); Last-Modified, when present, gives the heuristic as usual.
   if (
@@ -108,8 +110,18 @@ export const evaluate = (now: number, policy: Policy, request: RequestInfo): Cac
   return result
 }
 
+// A memory store hands back the same objects: each is revived once.
+const revived = new WeakMap<object, Policy>()
+
 /** A stored policy, back from its plain-JSON form. @internal */
-export const revive = (object: unknown): Policy => ClockedPolicy.fromObject(object as CachePolicy.CachePolicyObject)
+export const revive = (object: unknown): Policy => {
+  let policy = revived.get(object as object)
+  if (policy === undefined) {
+    policy = ClockedPolicy.fromObject(object as CachePolicy.CachePolicyObject)
+    revived.set(object as object, policy)
+  }
+  return policy
+}
 
 /** Runs `f` with the library reading `now` as the time. @internal */
 export const at = <A>(now: number, f: () => A): A => {

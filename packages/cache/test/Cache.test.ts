@@ -439,3 +439,21 @@ describe("metrics", () => {
       expect(Option.isNone(Cache.ageOf((yield* api.exchange("GET", "/repos/1")).headers))).toBe(false)
     }).pipe(provide([MockHttp.get("/repos/:id", etagged("max-age=1"))])))
 })
+
+describe("store outage", () => {
+  it.effect("a failing store costs quota, never a call: the calls go on uncached and the failures are counted", () => {
+    const down = Effect.fail(new CacheStore.CacheStoreError({ message: "connection refused" }))
+    const failing = Layer.succeed(CacheStore.CacheStore, { get: () => down, set: () => down, invalidate: () => down })
+    return Effect.gen(function*() {
+      const api = yield* client({}, { name: "down" })
+      expect(yield* api.get("/repos/1", { success: Repo })).toEqual({ id: 1, name: "effect" })
+      expect(yield* api.get("/repos/1", { success: Repo })).toEqual({ id: 1, name: "effect" })
+      yield* api.patch("/repos/1", { body: {} })
+      expect(yield* MockHttp.count({ method: "GET" })).toBe(2)
+      expect(yield* counter("storeError", "down")).toBe(5) // 2 reads, 2 writes, 1 invalidation
+    }).pipe(provide([
+      MockHttp.get("/repos/:id", etagged("max-age=60")),
+      MockHttp.patch("/repos/:id", MockHttp.json(200, {}))
+    ], failing))
+  })
+})

@@ -14,7 +14,22 @@ const server = createServer((req, res) => {
     })
     return
   }
-  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) })
+  // The cache benchmark's routes: the same body with caching headers (the HTTP benchmark's path has none).
+  const caching = req.url.startsWith("/cached/")
+    ? { "cache-control": "max-age=3600" }
+    : req.url.startsWith("/etag/")
+    ? { "cache-control": "no-cache", etag: "\"v1\"" }
+    : req.url.startsWith("/stale/")
+    ? { "cache-control": "max-age=0" }
+    : req.url.startsWith("/nostore/")
+    ? { "cache-control": "no-store" }
+    : {}
+  if (caching.etag !== undefined && req.headers["if-none-match"] === caching.etag) {
+    res.writeHead(304, caching)
+    res.end()
+    return
+  }
+  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...caching })
   res.end(body)
 })
 server.keepAliveTimeout = 60_000

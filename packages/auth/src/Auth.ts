@@ -11,12 +11,14 @@
  */
 import type { AuthError, ReauthorizationRequired, Timeout } from "@apikit/http/ApiError"
 import * as Policy from "@apikit/http/Policy"
+import * as Redaction from "@apikit/http/Redaction"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Encoding from "effect/Encoding"
+import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 
 /**
@@ -25,7 +27,11 @@ import * as Redacted from "effect/Redacted"
  * @since 0.1.0
  */
 export interface Credential {
-  /** The credential key, for logs and errors (never the secret). */
+  /**
+   * The credential key, for logs and errors (never the secret). For a
+   * renewable credential it also names the principal: caches scope stored
+   * responses by it (static credentials by a fingerprint of the secret).
+   */
   readonly key: string
   /** The current credential, cached or obtained. */
   readonly get: Effect.Effect<Redacted.Redacted<string>, AuthError | ReauthorizationRequired>
@@ -123,7 +129,30 @@ export const fromCredential = (
           )
       )
     })
-  }, { honorsDeadline: bounded })
+  }, { honorsDeadline: bounded, identity: identityOf(name, credential) })
+}
+
+/**
+ * Whose credential it is, for caches: a renewable credential (OAuth 2.0, JWT)
+ * is one principal under its `key` while its tokens rotate; a static one is
+ * told apart by a fingerprint of its secret. Computed once, on first use.
+ */
+const identityOf = (name: string, credential: Credential): Effect.Effect<string> => {
+  let memo: string | undefined
+  const compute = credential.renew !== undefined
+    ? Redaction.fingerprint(`${name}\n${credential.key}`)
+    : Effect.flatMap(credential.get, (secret) => Redaction.fingerprint(`${name}\n${Redacted.value(secret)}`))
+  // A credential that cannot be read now gets an identity of its own for this call: nothing is shared.
+  const unresolved = Effect.map(Random.next, (n) => `unresolved:${n}`)
+  return Effect.suspend(() =>
+    memo !== undefined ? Effect.succeed(memo) : Effect.matchEffect(compute, {
+      onFailure: () => unresolved,
+      onSuccess: (id) => {
+        memo = id
+        return Effect.succeed(id)
+      }
+    })
+  )
 }
 
 const constant = (key: string, value: Redacted.Redacted<string>): Credential => {

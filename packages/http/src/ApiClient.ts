@@ -63,6 +63,8 @@ export interface Options {
   readonly rateLimit?: Policy.RateLimitPolicy | undefined
   readonly circuitBreaker?: Policy.CircuitBreakerPolicy | undefined
   readonly retry?: Policy.RetryPolicy | undefined
+  /** The cache stage (`@apikit/cache`), outside retry, the breaker and the limiter. */
+  readonly cache?: Policy.CachePolicy | undefined
 }
 
 /**
@@ -570,7 +572,8 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
     const http = dispatch === undefined ? HttpClient.withTracerDisabledWhen(platform, () => true) : platform
 
     const read = (response: HttpClientResponse.HttpClientResponse, context: Policy.CallContext) => {
-      const ok = response.status >= 200 && response.status < 300
+      const ok = (response.status >= 200 && response.status < 300) ||
+        (response.status === 304 && context.notModified === true)
       const headers = response.headers
       return Effect.flatMap(readBounded(response, headers, ok ? maxBytes : errorBodyLimit), ({ bytes, truncated }) => {
         if (ok && truncated) {
@@ -604,12 +607,13 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
       })
     }
 
-    const policies = [options.auth, options.rateLimit, options.circuitBreaker, options.retry].filter(
+    const policies = [options.auth, options.rateLimit, options.circuitBreaker, options.retry, options.cache].filter(
       (p): p is Policy.Policy => p !== undefined
     )
     // Every policy keeps within the deadline: the transport clamps each attempt to it and the total
     // timeout needs no watcher fiber. Otherwise one per call interrupts whatever runs at the deadline.
     const cooperative = policies.every((p) => p.honorsDeadline === true)
+    const identity = options.auth?.identity
 
     const generic = (
       request: HttpClientRequest.HttpClientRequest,
@@ -755,7 +759,8 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
           attemptTimeout,
           totalTimeout: total,
           attempt: 1,
-          cost: opts.cost ?? 1
+          cost: opts.cost ?? 1,
+          identity
         }
         let sent = send(request, context)
         if (total !== undefined && !cooperative) {

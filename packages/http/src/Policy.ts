@@ -7,6 +7,7 @@
  *
  * ```
  * deadline (whole call)   one budget for all attempts
+ *   cache                 serves fresh stored responses; revalidates stale ones (@apikit/cache)
  *   retry                 re-runs what is inside on transient errors
  *     circuit breaker     fails fast when the dependency is down; sees every attempt
  *       rate limiter      one permit per attempt; learns from server headers
@@ -73,6 +74,17 @@ export interface CallContext {
   readonly attempt: number
   /** Units of rate-limit budget this call consumes (default 1). */
   readonly cost: number
+  /**
+   * Whose credential the call carries, as the auth policy's {@link Policy.identity}
+   * (never the secret). A cache scopes stored responses by it.
+   */
+  readonly identity?: Effect.Effect<string> | undefined
+  /**
+   * The request is conditional (If-None-Match / If-Modified-Since) and its
+   * sender handles `304 Not Modified`: a 304 comes back as a response with an
+   * empty body instead of an `UnexpectedStatus` error. Set by the cache stage.
+   */
+  readonly notModified?: boolean | undefined
 }
 
 /**
@@ -92,7 +104,7 @@ export type Send = (
  *
  * @since 0.1.0
  */
-export type Slot = "retry" | "circuitBreaker" | "rateLimit" | "auth"
+export type Slot = "cache" | "retry" | "circuitBreaker" | "rateLimit" | "auth"
 
 /**
  * A policy wraps the next stage of the pipeline. Its `slot` says where it
@@ -119,7 +131,20 @@ export interface Policy<S extends Slot = Slot> {
    * interrupts whatever runs when the deadline passes. Unset means no promise.
    */
   readonly honorsDeadline?: boolean | undefined
+  /**
+   * Auth policies: whose credential this is, as a string that is safe to
+   * store and show (a fingerprint of a static secret, the principal of a
+   * renewable one). Calls carry it as {@link CallContext.identity}.
+   */
+  readonly identity?: Effect.Effect<string> | undefined
 }
+
+/**
+ * The cache slot: answers from stored responses, revalidates them, coalesces identical reads.
+ *
+ * @since 0.1.0
+ */
+export type CachePolicy = Policy<"cache">
 
 /**
  * The auth slot: stamps credentials on each attempt; may refresh and replay once on 401.
@@ -168,8 +193,17 @@ export const make = <S extends Slot>(
   slot: S,
   name: string,
   wrap: (next: Send) => Send,
-  options?: { readonly honorsDeadline?: boolean | undefined }
-): Policy<S> => options?.honorsDeadline === true ? { slot, name, wrap, honorsDeadline: true } : { slot, name, wrap }
+  options?: {
+    readonly honorsDeadline?: boolean | undefined
+    readonly identity?: Effect.Effect<string> | undefined
+  }
+): Policy<S> => ({
+  slot,
+  name,
+  wrap,
+  ...(options?.honorsDeadline === true ? { honorsDeadline: true } : {}),
+  ...(options?.identity === undefined ? {} : { identity: options.identity })
+})
 
 /**
  * The error of a call whose total timeout passed.

@@ -140,3 +140,18 @@ export const excerpt = (body: Uint8Array | string, maxChars = 2048): string => {
   const masked = text(raw)
   return masked.length > maxChars ? masked.slice(0, maxChars) + "…" : masked
 }
+
+const encoder = new TextEncoder()
+
+/**
+ * A stand-in for a secret that is safe to store and compare: the first 128
+ * bits of SHA-256 over it (Web Crypto), hex. For high-entropy secrets (API
+ * keys, tokens); it does not make a guessable password safe to publish.
+ *
+ * @since 0.1.0
+ */
+export const fingerprint = (secret: string): Effect.Effect<string> =>
+  Effect.map(
+    Effect.promise(() => globalThis.crypto.subtle.digest("SHA-256", encoder.encode(`apikit:${secret}`))),
+    (digest) => Array.from(new Uint8Array(digest, 0, 16), (b) => b.toString(16).padStart(2, "0")).join("")
+  )

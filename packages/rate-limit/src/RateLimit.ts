@@ -4,7 +4,8 @@
  * Redis to share limits across instances).
  *
  * Each attempt takes `context.cost` permits of its key (default: the client's
- * name). When none is left it waits (`onExceeded: "delay"`, up to `maxWait` and
+ * name); a cost of 0 takes none (the cache stage's revalidations when the
+ * provider does not count a 304). When none is left it waits (`onExceeded: "delay"`, up to `maxWait` and
  * never past the call's deadline) or fails with `RateLimited{reason:
  * "ClientLimit"}`. An optional bulkhead bounds calls in flight per key, and
  * adaptive mode makes every caller of a key wait while the server says the
@@ -165,6 +166,8 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
       k: (waited: boolean) => Effect.Effect<A, E>
     ): Effect.Effect<A, E | ApiError.RateLimited> => {
       const tokens = context.cost
+      // A call that costs nothing (a revalidation the provider does not count) takes no permit.
+      if (tokens <= 0) return k(false)
       // More than the whole limit can never be granted: waiting would be forever.
       if (tokens > limit) return Effect.fail(rejected(context, key, undefined))
       type Out = Effect.Effect<A, E | ApiError.RateLimited>
@@ -281,7 +284,7 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
         }
         : (request, context) => {
           const key = keyOf(context)
-          if (bounded || context.deadline !== undefined || context.cost > limit) {
+          if (bounded || context.deadline !== undefined || context.cost > limit || context.cost <= 0) {
             return permit(key, context, () => next(request, context))
           }
           // The common case, inlined (one store call, one match): it is the hot path the benchmark measures.

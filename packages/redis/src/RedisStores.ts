@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import type { TokenStore } from "@apikit/auth/TokenStore"
+import type { CacheStore } from "@apikit/cache/CacheStore"
 import type { CircuitBreakerStore } from "@apikit/circuit-breaker/CircuitBreakerStore"
 import type { PauseStore } from "@apikit/rate-limit/PauseStore"
 import type { ReplayGuard } from "@apikit/webhooks/ReplayGuard"
@@ -11,6 +12,7 @@ import type * as RateLimiter from "@effect/experimental/RateLimiter"
 import type * as ConfigError from "effect/ConfigError"
 import * as Layer from "effect/Layer"
 import * as Redis from "./Redis.js"
+import * as RedisCacheStore from "./RedisCacheStore.js"
 import * as RedisCircuitBreakerStore from "./RedisCircuitBreakerStore.js"
 import * as RedisPauseStore from "./RedisPauseStore.js"
 import * as RedisRateLimiterStore from "./RedisRateLimiterStore.js"
@@ -48,7 +50,7 @@ export const layerRateLimit = (
 export const layer = (
   options: Options = {}
 ): Layer.Layer<
-  RateLimiter.RateLimiterStore | PauseStore | CircuitBreakerStore | TokenStore | ReplayGuard,
+  RateLimiter.RateLimiterStore | PauseStore | CircuitBreakerStore | TokenStore | ReplayGuard | CacheStore,
   never,
   Redis.Redis
 > =>
@@ -56,7 +58,8 @@ export const layer = (
     layerRateLimit(options),
     RedisCircuitBreakerStore.layer(options.circuitBreaker),
     RedisTokenStore.layer(options.tokens),
-    RedisReplayGuard.layer(options.replay)
+    RedisReplayGuard.layer(options.replay),
+    RedisCacheStore.layer
   )
 
 /**
@@ -72,6 +75,6 @@ export const layer = (
 export const layerConfig = (
   options: Options & Omit<Redis.Options, "url"> = {}
 ): Layer.Layer<
-  RateLimiter.RateLimiterStore | PauseStore | CircuitBreakerStore | TokenStore | ReplayGuard,
+  RateLimiter.RateLimiterStore | PauseStore | CircuitBreakerStore | TokenStore | ReplayGuard | CacheStore,
   Redis.RedisError | ConfigError.ConfigError
 > => Layer.provide(layer(options), Redis.layerConfig(options))

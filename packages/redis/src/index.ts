@@ -10,6 +10,9 @@
 export * as Redis from "./Redis.js"
 
 /** @since 0.1.0 */
+export * as RedisCacheStore from "./RedisCacheStore.js"
+
+/** @since 0.1.0 */
 export * as RedisCircuitBreakerStore from "./RedisCircuitBreakerStore.js"
 
 /** @since 0.1.0 */

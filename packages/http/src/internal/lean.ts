@@ -208,7 +208,7 @@ export const exchange = (
         // 1xx informational responses come before the final one.
         if (done || statusCode < 200) return
         status = statusCode
-        ok = statusCode >= 200 && statusCode < 300
+        ok = (statusCode >= 200 && statusCode < 300) || (statusCode === 304 && context.notModified === true)
         headers = responseHeaders
         limit = ok ? maxBytes : errorLimit
         const declared = declaredLength(statusCode, method, responseHeaders["content-length"])

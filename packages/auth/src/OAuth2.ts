@@ -31,8 +31,10 @@ import { StoredToken, TokenStore } from "./TokenStore.js"
 
 /**
  * How early a token is renewed before it expires: a duration, or a function of
- * the token's lifetime. The default is the larger of 60 seconds and 10% of the
- * lifetime.
+ * the token's lifetime. The default is 60 seconds, or 10% of the lifetime when
+ * that is larger, but a token is always used for at least 60 seconds (90% of
+ * the lifetime for tokens shorter than about a minute). Any margin is capped at
+ * half the lifetime, so a short-lived token is used before it is renewed.
  *
  * @since 0.1.0
  */
@@ -65,7 +67,7 @@ export interface ClientOptions {
   readonly assertionAudience?: string | undefined
   /** Bound on one token request (default 30 seconds). */
   readonly timeout?: Duration.DurationInput | undefined
-  /** Renew this long before expiry (default: the larger of 60 s and 10% of the token's lifetime). */
+  /** Renew this long before expiry, at most half the lifetime (default: see {@link RefreshMargin}). */
   readonly refreshMargin?: RefreshMargin | undefined
 }
 

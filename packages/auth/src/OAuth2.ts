@@ -550,16 +550,11 @@ export const authorizationCode = (
       )
     }
 
-    // One cache per connection, shared by every policy for it, so refreshes are single-flight.
-    const caches = new Map<string, TokenCache.TokenCache>()
+    // No map of caches per connection (one per end user would never shrink): a cache is a few
+    // closures over the store, and refreshes are single-flight per store and key whoever makes them.
     const cacheOf = (connection: string) => {
-      let cache = caches.get(connection)
-      if (cache === undefined) {
-        const key = connectionKey(connection)
-        cache = TokenCache.make({ key, store, margin, expireEntry: false, fetch: refresh(key) })
-        caches.set(connection, cache)
-      }
-      return cache
+      const key = connectionKey(connection)
+      return TokenCache.make({ key, store, margin, expireEntry: false, fetch: refresh(key) })
     }
 
     return {

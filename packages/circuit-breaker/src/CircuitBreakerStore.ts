@@ -12,6 +12,7 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as memory from "./internal/memory.js"
@@ -201,7 +202,8 @@ export class CircuitBreakerStore extends Context.Tag("@apikit/circuit-breaker/Ci
   Store
 >() {
   /**
-   * An in-process store: circuits in a Map, one per key, created on first use.
+   * An in-process store: circuits in a Map, one per key, created on first use
+   * and forgotten after an hour unused (see {@link MemoryOptions}).
    *
    * @since 0.1.0
    */
@@ -209,12 +211,27 @@ export class CircuitBreakerStore extends Context.Tag("@apikit/circuit-breaker/Ci
 }
 
 /**
+ * Options of the in-process store.
+ *
+ * @since 0.1.0
+ */
+export interface MemoryOptions {
+  /**
+   * A circuit nobody has called for this long on the Clock is forgotten (default
+   * 1 hour), so a breaker keyed per end user keeps only the circuits in use.
+   * Isolated circuits are kept until `reset`; an open one until its open time
+   * has passed by this much. What a call then finds is a fresh closed circuit.
+   */
+  readonly idleTimeout?: Duration.DurationInput | undefined
+}
+
+/**
  * Makes an in-process store (what {@link CircuitBreakerStore.layerMemory} provides).
  *
  * @since 0.1.0
  */
-export const makeMemory = (): Store => {
-  const circuits = memory.make()
+export const makeMemory = (options: MemoryOptions = {}): Store => {
+  const circuits = memory.make(Duration.toMillis(options.idleTimeout ?? Duration.hours(1)))
   const unsafeAcquire = (r: AcquireRequest) => circuits.acquire(r.key, r.config, r.now, r.leaseMillis)
   const unsafeRecord = (r: RecordRequest) => circuits.record(r.key, r.config, r.permit, r.outcome, r.openMillis, r.now)
   return {
@@ -234,3 +251,11 @@ export const makeMemory = (): Store => {
  * @since 0.1.0
  */
 export const layerMemory: Layer.Layer<CircuitBreakerStore> = CircuitBreakerStore.layerMemory
+
+/**
+ * The in-process store as a layer, with options (an idle timeout other than 1 hour).
+ *
+ * @since 0.1.0
+ */
+export const layerMemoryWith = (options: MemoryOptions): Layer.Layer<CircuitBreakerStore> =>
+  Layer.sync(CircuitBreakerStore, () => makeMemory(options))

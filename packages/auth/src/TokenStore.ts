@@ -79,12 +79,6 @@ export class TokenStore extends Context.Tag("@apikit/auth/TokenStore")<TokenStor
   readonly set: (key: string, token: StoredToken, options?: SetOptions) => Effect.Effect<void, TokenStoreError>
   readonly delete: (key: string) => Effect.Effect<void, TokenStoreError>
   /**
-   * `get` without an Effect, for stores that answer from memory: `now` is the
-   * Effect Clock's time. The token cache reads through it on every attempt
-   * when it is there. Optional: remote stores leave it out.
-   */
-  readonly unsafeGet?: (key: string, now: number) => Option.Option<StoredToken>
-  /**
    * Runs `effect` while holding `key`'s refresh lock, so app instances sharing
    * the store renew a token one at a time and the others read the result.
    * Optional: without it (the memory store) renewal is single-flight per process only.

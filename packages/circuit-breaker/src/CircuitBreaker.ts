@@ -36,6 +36,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Store from "./CircuitBreakerStore.js"
 import * as metrics from "./internal/metrics.js"
+import * as sync from "./internal/sync.js"
 
 /** Milliseconds of a duration input, or NaN when it is not one (validation reports it, nothing throws). */
 const millisOf = (input: Duration.DurationInput): number =>
@@ -358,8 +359,9 @@ export const make = (
 
     type Admitted = Exclude<Store.Permit, { readonly _tag: "Rejected" }>
     // Stores that answer synchronously (the memory store) save two effect steps per call.
-    const unsafeAcquire = store.unsafeAcquire
-    const unsafeRecord = store.unsafeRecord
+    const fast = sync.of(store)
+    const unsafeAcquire = fast?.acquire
+    const unsafeRecord = fast?.record
 
     /** Classifies how an admitted call ended and records it; yields the transition it caused, if any. */
     const settle = (

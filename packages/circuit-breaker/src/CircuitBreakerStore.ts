@@ -16,6 +16,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as memory from "./internal/memory.js"
+import * as sync from "./internal/sync.js"
 
 /**
  * The state of one circuit. `Isolated` is open by hand (see `isolate`) and
@@ -177,13 +178,6 @@ export interface Store {
   readonly acquire: (request: AcquireRequest) => Effect.Effect<Acquired>
   /** Records an admitted call's outcome. */
   readonly record: (request: RecordRequest) => Effect.Effect<Transition | undefined>
-  /**
-   * Optional synchronous `acquire`, for stores that never wait (the memory store):
-   * the breaker then skips two effect steps per call. A remote store leaves it out.
-   */
-  readonly unsafeAcquire?: ((request: AcquireRequest) => Acquired) | undefined
-  /** Optional synchronous `record`, with `unsafeAcquire`. */
-  readonly unsafeRecord?: ((request: RecordRequest) => Transition | undefined) | undefined
   /** Forces the circuit open until `reset`. */
   readonly isolate: (request: { readonly key: string; readonly now: number }) => Effect.Effect<Transition | undefined>
   /** Closes the circuit and forgets its history. */
@@ -232,17 +226,18 @@ export interface MemoryOptions {
  */
 export const makeMemory = (options: MemoryOptions = {}): Store => {
   const circuits = memory.make(Duration.toMillis(options.idleTimeout ?? Duration.hours(1)))
-  const unsafeAcquire = (r: AcquireRequest) => circuits.acquire(r.key, r.config, r.now, r.leaseMillis)
-  const unsafeRecord = (r: RecordRequest) => circuits.record(r.key, r.config, r.permit, r.outcome, r.openMillis, r.now)
-  return {
-    acquire: (r) => Effect.sync(() => unsafeAcquire(r)),
-    record: (r) => Effect.sync(() => unsafeRecord(r)),
-    unsafeAcquire,
-    unsafeRecord,
+  const acquire = (r: AcquireRequest) => circuits.acquire(r.key, r.config, r.now, r.leaseMillis)
+  const record = (r: RecordRequest) => circuits.record(r.key, r.config, r.permit, r.outcome, r.openMillis, r.now)
+  const store: Store & { readonly [sync.fastPath]: sync.FastPath } = {
+    acquire: (r) => Effect.sync(() => acquire(r)),
+    record: (r) => Effect.sync(() => record(r)),
+    // Private: the breaker's shortcut for this store, not part of the contract.
+    [sync.fastPath]: { acquire, record },
     isolate: (r) => Effect.sync(() => circuits.isolate(r.key, r.now)),
     reset: (r) => Effect.sync(() => circuits.reset(r.key, r.now)),
     snapshot: (r) => Effect.sync(() => circuits.snapshot(r.key, r.now))
   }
+  return store
 }
 
 /**

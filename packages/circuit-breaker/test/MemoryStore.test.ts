@@ -1,11 +1,20 @@
 import { CircuitBreaker, CircuitBreakerStore } from "@apikit/circuit-breaker"
 import * as memory from "@apikit/circuit-breaker/internal/memory"
+import * as StoreContracts from "@apikit/testing/StoreContracts"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
 import { fail, ok, serverError } from "./utils.js"
 
 const hour = 3_600_000
 const config = { trip: [CircuitBreaker.consecutive(3)], probes: 1 }
+
+describe("the memory store's contract is the five operations", () => {
+  it("its synchronous fast path is private, not part of the store interface", () => {
+    expect(Object.keys(CircuitBreakerStore.makeMemory()).sort()).toEqual(
+      ["acquire", "isolate", "record", "reset", "snapshot"]
+    )
+  })
+})
 
 describe("the memory store forgets idle circuits", () => {
   it("10,000 keys touched once each are gone after the idle timeout; recent and isolated ones stay", () => {
@@ -44,3 +53,6 @@ describe("the memory store forgets idle circuits", () => {
       expect((yield* breaker.state()).state).toBe("Closed") // 1 failure in a row, not 3
     }).pipe(Effect.provide(CircuitBreakerStore.layerMemoryWith({ idleTimeout: "1 hour" }))))
 })
+
+describe("CircuitBreakerStore contract (@apikit/testing/StoreContracts): memory", () =>
+  StoreContracts.circuitBreakerStore(() => CircuitBreakerStore.layerMemory))

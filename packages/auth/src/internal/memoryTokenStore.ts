@@ -5,6 +5,19 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { StoredToken, TokenStore } from "../TokenStore.js"
 
+/**
+ * The memory store's synchronous `get`, under a private symbol: the token cache
+ * reads through it on every attempt when it finds it. Not part of the
+ * `TokenStore` contract; third-party stores never see it.
+ */
+export const fastGet: unique symbol = Symbol.for("@apikit/auth/internal/fastGet")
+
+type FastGet = (key: string, now: number) => Option.Option<StoredToken>
+
+/** The synchronous `get` of apikit's own memory store, if `store` is one. */
+export const fastGetOf = (store: Context.Tag.Service<TokenStore>): FastGet | undefined =>
+  (store as Context.Tag.Service<TokenStore> & { readonly [fastGet]?: FastGet })[fastGet]
+
 /** How often (in Clock time) the store drops expired entries nobody read again. */
 export const sweepEvery = 60_000
 
@@ -36,9 +49,9 @@ export const make = (): {
     }
     return entry.some
   }
-  const store: Context.Tag.Service<TokenStore> = {
+  const store: Context.Tag.Service<TokenStore> & { readonly [fastGet]: FastGet } = {
     get: (key) => Effect.map(Clock.currentTimeMillis, (now) => unsafeGet(key, now)),
-    unsafeGet,
+    [fastGet]: unsafeGet,
     set: (key, token, options) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
         if (now >= nextSweep) sweep(now)

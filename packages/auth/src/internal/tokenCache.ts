@@ -8,6 +8,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type { Credential } from "../Auth.js"
 import { StoredToken, type TokenStore, type TokenStoreError } from "../TokenStore.js"
+import * as MemoryTokenStore from "./memoryTokenStore.js"
 import * as SingleFlight from "./singleFlight.js"
 
 /** Failures a credential can produce. */
@@ -172,7 +173,7 @@ export const make = (options: Options): TokenCache => {
         )
     )
   }
-  const { unsafeGet } = store
+  const unsafeGet = MemoryTokenStore.fastGetOf(store)
   const getWith = (context: Policy.CallContext | undefined): Effect.Effect<StoredToken, CredentialError | Timeout> =>
     unsafeGet === undefined
       ? Effect.flatMap(

@@ -477,6 +477,8 @@ export const make = (
       }
     }
 
+    let lastServices: Context.Context<never> | undefined
+    let lastClock: Clock.Clock | undefined
     const run = <A, E, R>(
       effect: Effect.Effect<A, E, R>,
       key: string,
@@ -484,8 +486,14 @@ export const make = (
       rejected: (retryAfter: Duration.Duration) => ApiErrors.CircuitOpen
     ): Effect.Effect<A, E | ApiErrors.CircuitOpen, R> =>
       Effect.withFiberRuntime((fiber) => {
-        // The caller's Clock (TestClock in tests), read per call.
-        const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+        // The caller's Clock (TestClock in tests), read per call; the lookup is skipped while the
+        // fiber's default services are the ones seen last (nearly always: they change with withClock).
+        const services = fiber.currentDefaultServices
+        if (services !== lastServices) {
+          lastServices = services
+          lastClock = Context.get(services, Clock.Clock)
+        }
+        const clock = lastClock!
         const start = clock.unsafeCurrentTimeMillis()
         const request = { key, config, now: start, leaseMillis: lease }
         return unsafeAcquire === undefined

@@ -1,14 +1,24 @@
 /**
- * Memory: 10,000 calls queued behind a limiter that admits none of them yet.
+ * Memory, in two parts.
+ *
+ * Per-key state: a million distinct keys touched once each (one end user each)
+ * in the circuit breaker (memory store and metrics), the memory token store
+ * (tokens with a ttl) and OAuth 2.0 authorization-code connections; heap after
+ * the million, then after the idle timeout / ttl has passed on the Clock and one
+ * more call, compared with before (flat: the state is gone).
+ *
+ * Queued calls: 10,000 calls queued behind a limiter that admits none of them yet.
  * Reports heap and RSS growth per queued call (after a forced GC), and a leak
  * check: three rounds of queue-then-interrupt, with what is still held after
  * rounds 2 and 3 compared to round 1 (a leak grows; a high-water mark does not).
  * `pnpm bench memory`.
  */
+import { OAuth2, TokenStore } from "@apikit/auth"
+import { CircuitBreaker, CircuitBreakerStore } from "@apikit/circuit-breaker"
 import { ApiClient } from "@apikit/http"
 import { RateLimit } from "@apikit/rate-limit"
 import { MockHttp } from "@apikit/testing"
-import { Effect, Fiber, Layer } from "effect"
+import { Effect, Fiber, Layer, Redacted, TestClock, TestContext } from "effect"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 
@@ -25,7 +35,80 @@ const measure = () => {
   return { heap: m.heapUsed, rss: m.rss }
 }
 
-export const run = async (): Promise<string> => {
+const keys = 1_000_000
+const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`
+
+/** Heap before, after `touch` ran for each of `keys` keys, and after `expire` (time passes, one more touch). */
+const perKey = (
+  touch: (i: number) => Effect.Effect<unknown, unknown, TokenStore.TokenStore>,
+  expire: Effect.Effect<unknown, unknown, TokenStore.TokenStore>
+) =>
+  Effect.gen(function*() {
+    const before = measure()
+    for (let i = 0; i < keys; i++) yield* Effect.ignore(touch(i))
+    const touched = measure()
+    yield* Effect.ignore(expire)
+    const after = measure()
+    return { before: before.heap, touched: touched.heap, after: after.heap }
+  })
+
+const runKeys = async (): Promise<string> => {
+  const rows = await Effect.runPromise(
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make({ trip: CircuitBreaker.consecutive(5) })
+      const ok = Effect.void
+      const circuits = yield* perKey(
+        (i) => breaker.guard(ok, `user-${i}`),
+        Effect.zipRight(TestClock.adjust("2 hours"), breaker.guard(ok, "one more"))
+      )
+      const store = yield* TokenStore.TokenStore
+      const token = new TokenStore.StoredToken({ accessToken: Redacted.make("t"), obtainedAt: 0, expiresAt: 3_600_000 })
+      const tokens = yield* perKey(
+        (i) => store.set(`tenant-${i}`, token, { ttl: "1 hour" }),
+        Effect.zipRight(TestClock.adjust("2 hours"), store.set("one more", token, { ttl: "1 hour" }))
+      )
+      const oauth = yield* OAuth2.authorizationCode({
+        authorizeUrl: "https://auth.example.com/authorize",
+        tokenUrl: "https://auth.example.com/token",
+        clientId: "app",
+        clientSecret: Redacted.make("s"),
+        redirectUri: "https://app.example.com/callback"
+      })
+      // Users who never connected: each call fails ReauthorizationRequired, and leaves nothing behind.
+      const connections = yield* perKey((i) => oauth.token(`user-${i}`), Effect.ignore(oauth.token("one more")))
+      return [
+        ["circuit breaker: `guard` with a new key each call (memory store, idle timeout 1 h)", circuits],
+        ["memory token store: `set` with a 1 h ttl, a new key each", tokens],
+        ["OAuth 2.0 authorization code: `token(connection)`, a new end user each", connections]
+      ] as const
+    }).pipe(
+      Effect.provide(Layer.mergeAll(CircuitBreakerStore.layerMemory, TokenStore.layerMemory, MockHttp.layer([]))),
+      Effect.provide(TestContext.TestContext)
+    )
+  )
+  return [
+    "## Memory: a million distinct keys, touched once each",
+    "",
+    `${keys.toLocaleString("en")} keys, heap after a forced GC: after the million, then after the idle timeout or ttl`,
+    "passed on the Clock (TestClock, 2 hours) and one more call. Flat means the per-key state is gone.",
+    "",
+    "| state | heap held after the million | per key | held after expiry |",
+    "| --- | ---: | ---: | ---: |",
+    ...rows.map(([name, r]) =>
+      `| ${name} | ${mib(r.touched - r.before)} | ${((r.touched - r.before) / keys).toFixed(0)} B | ${
+        mib(r.after - r.before)
+      } |`
+    ),
+    "",
+    "The breaker's metrics label the first 1,000 keys; later keys share `key=\"(other)\"` (Effect's metric",
+    "registry never forgets a series).",
+    ""
+  ].join("\n")
+}
+
+export const run = async (): Promise<string> => [await runKeys(), await runQueued()].join("\n")
+
+const runQueued = async (): Promise<string> => {
   const layers = Layer.merge(MockHttp.layer([MockHttp.get("/x", MockHttp.json(200, {}))]), RateLimit.layerMemory)
   const result = await Effect.runPromise(
     Effect.gen(function*() {

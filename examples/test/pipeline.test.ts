@@ -123,4 +123,57 @@ describe("the full pipeline, end to end", () => {
       ])
     }).pipe(Effect.provide(layer))
   })
+
+  it.scoped("the replay after a 401 refresh takes a rate-limit permit and is seen by the breaker", () => {
+    const tokens: Array<string> = []
+    const timeline: Array<string> = []
+    let issued = 0
+    let step = 0
+    const script = [MockHttp.status(401), MockHttp.status(503)]
+    const routes = [
+      MockHttp.post("https://auth.example.com/oauth/token", () => {
+        tokens.push(`tok-${++issued}`)
+        return Effect.succeed(
+          MockHttp.json(200, { access_token: `tok-${issued}`, token_type: "Bearer", expires_in: 3600 })
+        )
+      }),
+      MockHttp.get("/v1/projects/:id", (req) =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          timeline.push(`${now} ${req.headers["authorization"]}`)
+          return script[Math.min(step++, script.length - 1)]!
+        }))
+    ]
+    const seen: Array<string> = []
+    return Effect.gen(function*() {
+      const api = yield* ApiClient.make({
+        baseUrl: "https://api.example.com/v1",
+        auth: yield* OAuth2.clientCredentials({
+          tokenUrl: "https://auth.example.com/oauth/token",
+          clientId: "app",
+          clientSecret: Redacted.make("s3cret")
+        }),
+        // One permit per second: the replay has to wait for the next one.
+        rateLimit: yield* RateLimit.make({ limit: 1, window: "1 second" }),
+        circuitBreaker: yield* CircuitBreaker.make({
+          trip: CircuitBreaker.consecutive(2),
+          classify: (error) => {
+            seen.push((error as { _tag: string })._tag)
+            return CircuitBreaker.defaultClassify(error)
+          }
+        })
+      })
+      const result = yield* run(api.get("/projects/:id", { params: { id: "p_1" }, success: Project }))
+      expect(Either.isLeft(result) && result.left._tag).toBe("ServerError")
+      expect(tokens).toEqual(["tok-1", "tok-2"])
+      // The replay carries the renewed token and waits for its own permit.
+      expect(timeline).toEqual(["0 Bearer tok-1", "1000 Bearer tok-2"])
+      // The breaker recorded both attempts, the 401 and the replay's 503.
+      expect(seen).toEqual(["Unauthorized", "ServerError"])
+    }).pipe(Effect.provide(Layer.mergeAll(
+      MockHttp.layer(routes),
+      RateLimit.layerMemory,
+      CircuitBreakerStore.layerMemory,
+      TokenStore.layerMemory
+    )))
+  })
 })

@@ -78,7 +78,7 @@ export interface AssertionOptions {
   readonly backdate?: Duration.DurationInput | undefined
   /** Add a random `jti` (default true). */
   readonly jti?: boolean | undefined
-  /** Renew this long before `exp` (default: the larger of 60 s and 10% of the lifetime). */
+  /** Renew this long before `exp`, at most half the lifetime (default: as for OAuth 2.0 tokens, `OAuth2.RefreshMargin`). */
   readonly refreshMargin?:
     | Duration.DurationInput
     | ((lifetime: Duration.Duration) => Duration.DurationInput)

@@ -31,8 +31,10 @@ import { StoredToken, TokenStore } from "./TokenStore.js"
 
 /**
  * How early a token is renewed before it expires: a duration, or a function of
- * the token's lifetime. The default is the larger of 60 seconds and 10% of the
- * lifetime.
+ * the token's lifetime. The default is 60 seconds, or 10% of the lifetime when
+ * that is larger, but a token is always used for at least 60 seconds (90% of
+ * the lifetime for tokens shorter than about a minute). Any margin is capped at
+ * half the lifetime, so a short-lived token is used before it is renewed.
  *
  * @since 0.1.0
  */
@@ -65,7 +67,7 @@ export interface ClientOptions {
   readonly assertionAudience?: string | undefined
   /** Bound on one token request (default 30 seconds). */
   readonly timeout?: Duration.DurationInput | undefined
-  /** Renew this long before expiry (default: the larger of 60 s and 10% of the token's lifetime). */
+  /** Renew this long before expiry, at most half the lifetime (default: see {@link RefreshMargin}). */
   readonly refreshMargin?: RefreshMargin | undefined
 }
 
@@ -548,16 +550,11 @@ export const authorizationCode = (
       )
     }
 
-    // One cache per connection, shared by every policy for it, so refreshes are single-flight.
-    const caches = new Map<string, TokenCache.TokenCache>()
+    // No map of caches per connection (one per end user would never shrink): a cache is a few
+    // closures over the store, and refreshes are single-flight per store and key whoever makes them.
     const cacheOf = (connection: string) => {
-      let cache = caches.get(connection)
-      if (cache === undefined) {
-        const key = connectionKey(connection)
-        cache = TokenCache.make({ key, store, margin, expireEntry: false, fetch: refresh(key) })
-        caches.set(connection, cache)
-      }
-      return cache
+      const key = connectionKey(connection)
+      return TokenCache.make({ key, store, margin, expireEntry: false, fetch: refresh(key) })
     }
 
     return {

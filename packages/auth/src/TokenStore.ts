@@ -9,13 +9,13 @@
  *
  * @since 0.1.0
  */
-import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
+import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as memory from "./internal/memoryTokenStore.js"
 
 /**
  * A token set as the store keeps it. Times are epoch milliseconds on the Effect `Clock`.
@@ -79,12 +79,6 @@ export class TokenStore extends Context.Tag("@apikit/auth/TokenStore")<TokenStor
   readonly set: (key: string, token: StoredToken, options?: SetOptions) => Effect.Effect<void, TokenStoreError>
   readonly delete: (key: string) => Effect.Effect<void, TokenStoreError>
   /**
-   * `get` without an Effect, for stores that answer from memory: `now` is the
-   * Effect Clock's time. The token cache reads through it on every attempt
-   * when it is there. Optional: remote stores leave it out.
-   */
-  readonly unsafeGet?: (key: string, now: number) => Option.Option<StoredToken>
-  /**
    * Runs `effect` while holding `key`'s refresh lock, so app instances sharing
    * the store renew a token one at a time and the others read the result.
    * Optional: without it (the memory store) renewal is single-flight per process only.
@@ -101,34 +95,14 @@ export class TokenStore extends Context.Tag("@apikit/auth/TokenStore")<TokenStor
 
 /**
  * Makes a process-local store (what {@link TokenStore.layerMemory} provides).
+ * Entries with a `ttl` are dropped when it passes: on a read, and in one sweep
+ * at most once a minute of Clock time on a write, so tokens nobody reads again
+ * do not pile up. Entries without one (authorization-code connections, whose
+ * refresh token is the user's grant) stay until deleted.
  *
  * @since 0.1.0
  */
-export const makeMemory = (): Context.Tag.Service<TokenStore> => {
-  const entries = new Map<
-    string,
-    { readonly token: StoredToken; readonly some: Option.Option<StoredToken>; readonly until: number | undefined }
-  >()
-  const unsafeGet = (key: string, now: number): Option.Option<StoredToken> => {
-    const entry = entries.get(key)
-    if (entry === undefined) return Option.none()
-    if (entry.until !== undefined && now >= entry.until) {
-      entries.delete(key)
-      return Option.none()
-    }
-    return entry.some
-  }
-  return {
-    get: (key) => Effect.map(Clock.currentTimeMillis, (now) => unsafeGet(key, now)),
-    unsafeGet,
-    set: (key, token, options) =>
-      Effect.map(Clock.currentTimeMillis, (now) => {
-        const until = options?.ttl === undefined ? undefined : now + Duration.toMillis(options.ttl)
-        entries.set(key, { token, some: Option.some(token), until })
-      }),
-    delete: (key) => Effect.sync(() => void entries.delete(key))
-  }
-}
+export const makeMemory = (): Context.Tag.Service<TokenStore> => memory.make().store
 
 /**
  * A process-local token store layer (the same as `TokenStore.layerMemory`).

@@ -343,6 +343,37 @@ describe("OAuth2.clientCredentials against the strict token endpoint (MockHttp)"
     }).pipe(env(StrictServer.mockRoutes(server)))
   })
 
+  it.effect("a 30 s token is used for 27 s: many calls over 25 s make one token request", () => {
+    const server = strict({ expiresIn: 30 })
+    return Effect.gen(function*() {
+      const api = yield* apiWith()
+      for (let second = 0; second <= 25; second++) {
+        yield* api.get("/x")
+        yield* api.get("/x")
+        yield* TestClock.adjust("1 second")
+      }
+      expect(yield* tokenRequests).toBe(1)
+      expect(server.stats.apiCalls).toBe(52)
+      yield* TestClock.adjust("1 second") // 27 s: 10% of the lifetime is left, renewal time
+      yield* api.get("/x")
+      expect(yield* tokenRequests).toBe(2)
+    }).pipe(env(StrictServer.mockRoutes(server)))
+  })
+
+  it.effect("a margin longer than the token's lifetime is capped at half of it", () => {
+    const server = strict({ expiresIn: 60 })
+    return Effect.gen(function*() {
+      const api = yield* apiWith({ refreshMargin: "5 minutes" })
+      yield* api.get("/x")
+      yield* TestClock.adjust("29 seconds")
+      yield* api.get("/x")
+      expect(yield* tokenRequests).toBe(1)
+      yield* TestClock.adjust("1 second")
+      yield* api.get("/x")
+      expect(yield* tokenRequests).toBe(2)
+    }).pipe(env(StrictServer.mockRoutes(server)))
+  })
+
   it.effect("the refresh margin is configurable", () => {
     const server = strict({ expiresIn: 3600 })
     return Effect.gen(function*() {

@@ -23,6 +23,8 @@ import type { ApiError } from "@apikit/http/ApiError"
 import * as ApiErrors from "@apikit/http/ApiError"
 import * as Policy from "@apikit/http/Policy"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
@@ -34,6 +36,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Store from "./CircuitBreakerStore.js"
 import * as metrics from "./internal/metrics.js"
+import * as sync from "./internal/sync.js"
 
 /** Milliseconds of a duration input, or NaN when it is not one (validation reports it, nothing throws). */
 const millisOf = (input: Duration.DurationInput): number =>
@@ -285,9 +288,8 @@ export const make = (
 ): Effect.Effect<CircuitBreaker, InvalidBreakerConfig, Store.CircuitBreakerStore> =>
   Effect.gen(function*() {
     const store = yield* Store.CircuitBreakerStore
-    // Read once: the Clock in context when the breaker is made (TestClock in tests) times every call.
-    const clock = yield* Effect.clock
-    const now = Effect.sync(() => clock.unsafeCurrentTimeMillis())
+    // The Clock is read per call, from the caller's context, like every other policy.
+    const now = Clock.currentTimeMillis
     const trip = options.trip === undefined
       ? [consecutive()]
       : Array.isArray(options.trip)
@@ -357,15 +359,17 @@ export const make = (
 
     type Admitted = Exclude<Store.Permit, { readonly _tag: "Rejected" }>
     // Stores that answer synchronously (the memory store) save two effect steps per call.
-    const unsafeAcquire = store.unsafeAcquire
-    const unsafeRecord = store.unsafeRecord
+    const fast = sync.of(store)
+    const unsafeAcquire = fast?.acquire
+    const unsafeRecord = fast?.record
 
     /** Classifies how an admitted call ended and records it; yields the transition it caused, if any. */
     const settle = (
       key: string,
       permit: Admitted,
       cause: Cause.Cause<unknown> | undefined,
-      start: number
+      start: number,
+      clock: Clock.Clock
     ): Effect.Effect<Store.Transition | undefined> => {
       // A closed circuit's successes need the end time only for slow calls and time windows.
       const at = cause === undefined && permit._tag === "Call" && !timed ? start : clock.unsafeCurrentTimeMillis()
@@ -400,7 +404,10 @@ export const make = (
     // The handlers are returned by factories (not written inline as named arrows) so a
     // call allocates two plain closures: dev transpilers that keep function names
     // (tsx, esbuild keepNames) would otherwise rename fresh closures on every call.
-    const onSuccess = (key: string, permit: Admitted, start: number) => <A>(a: A): Effect.Effect<A> => {
+    const onSuccess = (key: string, permit: Admitted, start: number, clock: Clock.Clock) =>
+    <A>(
+      a: A
+    ): Effect.Effect<A> => {
       if (unsafeRecord !== undefined && permit._tag === "Call" && !timed) {
         metrics.call(key, "Success")
         const t = unsafeRecord({
@@ -414,22 +421,29 @@ export const make = (
         return t === undefined ? Effect.succeed(a) : Effect.as(announce(t), a)
       }
       return Effect.flatMap(
-        settle(key, permit, undefined, start),
+        settle(key, permit, undefined, start, clock),
         (t) => t === undefined ? Effect.succeed(a) : Effect.as(announce(t), a)
       )
     }
     const onFailure =
-      (key: string, permit: Admitted, start: number) => <E>(cause: Cause.Cause<E>): Effect.Effect<never, E> =>
+      (key: string, permit: Admitted, start: number, clock: Clock.Clock) =>
+      <E>(cause: Cause.Cause<E>): Effect.Effect<never, E> =>
         Effect.flatMap(
-          settle(key, permit, cause, start),
+          settle(key, permit, cause, start, clock),
           (t) => t === undefined ? Effect.failCause(cause) : Effect.zipRight(announce(t), Effect.failCause(cause))
         )
 
     /** Runs an admitted call and records how it ended, passing its result through. */
-    const observe = <A, E, R>(effect: Effect.Effect<A, E, R>, key: string, permit: Admitted, start: number) =>
+    const observe = <A, E, R>(
+      effect: Effect.Effect<A, E, R>,
+      key: string,
+      permit: Admitted,
+      start: number,
+      clock: Clock.Clock
+    ) =>
       Effect.matchCauseEffect(effect, {
-        onSuccess: onSuccess(key, permit, start)<A>,
-        onFailure: onFailure(key, permit, start)<E>
+        onSuccess: onSuccess(key, permit, start, clock)<A>,
+        onFailure: onFailure(key, permit, start, clock)<E>
       })
 
     // The hot path (a closed circuit) runs without an uninterruptible region: an
@@ -442,17 +456,18 @@ export const make = (
       effect: Effect.Effect<A, E, R>,
       key: string,
       start: number,
+      clock: Clock.Clock,
       rejected: (retryAfter: Duration.Duration) => ApiErrors.CircuitOpen
     ): Effect.Effect<A, E | ApiErrors.CircuitOpen, R> => {
       switch (permit._tag) {
         case "Call":
           return transition === undefined
-            ? observe(effect, key, permit, start)
-            : Effect.zipRight(announce(transition), observe(effect, key, permit, start))
+            ? observe(effect, key, permit, start, clock)
+            : Effect.zipRight(announce(transition), observe(effect, key, permit, start, clock))
         case "Probe":
           return Effect.uninterruptibleMask((restore) =>
             // Inside the mask, the failure handler runs even when the probe is interrupted.
-            Effect.zipRight(announce(transition), observe(restore(effect), key, permit, start))
+            Effect.zipRight(announce(transition), observe(restore(effect), key, permit, start, clock))
           )
         case "Rejected": {
           metrics.rejected(key)
@@ -462,18 +477,28 @@ export const make = (
       }
     }
 
+    let lastServices: Context.Context<never> | undefined
+    let lastClock: Clock.Clock | undefined
     const run = <A, E, R>(
       effect: Effect.Effect<A, E, R>,
       key: string,
       lease: number,
       rejected: (retryAfter: Duration.Duration) => ApiErrors.CircuitOpen
     ): Effect.Effect<A, E | ApiErrors.CircuitOpen, R> =>
-      Effect.suspend(() => {
+      Effect.withFiberRuntime((fiber) => {
+        // The caller's Clock (TestClock in tests), read per call; the lookup is skipped while the
+        // fiber's default services are the ones seen last (nearly always: they change with withClock).
+        const services = fiber.currentDefaultServices
+        if (services !== lastServices) {
+          lastServices = services
+          lastClock = Context.get(services, Clock.Clock)
+        }
+        const clock = lastClock!
         const start = clock.unsafeCurrentTimeMillis()
         const request = { key, config, now: start, leaseMillis: lease }
         return unsafeAcquire === undefined
-          ? Effect.flatMap(store.acquire(request), (acquired) => admit(acquired, effect, key, start, rejected))
-          : admit(unsafeAcquire(request), effect, key, start, rejected)
+          ? Effect.flatMap(store.acquire(request), (acquired) => admit(acquired, effect, key, start, clock, rejected))
+          : admit(unsafeAcquire(request), effect, key, start, clock, rejected)
       })
 
     const circuitOpen = (method: string, url: string, key: string) => (retryAfter: Duration.Duration) =>

@@ -12,9 +12,11 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as memory from "./internal/memory.js"
+import * as sync from "./internal/sync.js"
 
 /**
  * The state of one circuit. `Isolated` is open by hand (see `isolate`) and
@@ -176,13 +178,6 @@ export interface Store {
   readonly acquire: (request: AcquireRequest) => Effect.Effect<Acquired>
   /** Records an admitted call's outcome. */
   readonly record: (request: RecordRequest) => Effect.Effect<Transition | undefined>
-  /**
-   * Optional synchronous `acquire`, for stores that never wait (the memory store):
-   * the breaker then skips two effect steps per call. A remote store leaves it out.
-   */
-  readonly unsafeAcquire?: ((request: AcquireRequest) => Acquired) | undefined
-  /** Optional synchronous `record`, with `unsafeAcquire`. */
-  readonly unsafeRecord?: ((request: RecordRequest) => Transition | undefined) | undefined
   /** Forces the circuit open until `reset`. */
   readonly isolate: (request: { readonly key: string; readonly now: number }) => Effect.Effect<Transition | undefined>
   /** Closes the circuit and forgets its history. */
@@ -201,7 +196,8 @@ export class CircuitBreakerStore extends Context.Tag("@apikit/circuit-breaker/Ci
   Store
 >() {
   /**
-   * An in-process store: circuits in a Map, one per key, created on first use.
+   * An in-process store: circuits in a Map, one per key, created on first use
+   * and forgotten after an hour unused (see {@link MemoryOptions}).
    *
    * @since 0.1.0
    */
@@ -209,23 +205,39 @@ export class CircuitBreakerStore extends Context.Tag("@apikit/circuit-breaker/Ci
 }
 
 /**
+ * Options of the in-process store.
+ *
+ * @since 0.1.0
+ */
+export interface MemoryOptions {
+  /**
+   * A circuit nobody has called for this long on the Clock is forgotten (default
+   * 1 hour), so a breaker keyed per end user keeps only the circuits in use.
+   * Isolated circuits are kept until `reset`; an open one until its open time
+   * has passed by this much. What a call then finds is a fresh closed circuit.
+   */
+  readonly idleTimeout?: Duration.DurationInput | undefined
+}
+
+/**
  * Makes an in-process store (what {@link CircuitBreakerStore.layerMemory} provides).
  *
  * @since 0.1.0
  */
-export const makeMemory = (): Store => {
-  const circuits = memory.make()
-  const unsafeAcquire = (r: AcquireRequest) => circuits.acquire(r.key, r.config, r.now, r.leaseMillis)
-  const unsafeRecord = (r: RecordRequest) => circuits.record(r.key, r.config, r.permit, r.outcome, r.openMillis, r.now)
-  return {
-    acquire: (r) => Effect.sync(() => unsafeAcquire(r)),
-    record: (r) => Effect.sync(() => unsafeRecord(r)),
-    unsafeAcquire,
-    unsafeRecord,
+export const makeMemory = (options: MemoryOptions = {}): Store => {
+  const circuits = memory.make(Duration.toMillis(options.idleTimeout ?? Duration.hours(1)))
+  const acquire = (r: AcquireRequest) => circuits.acquire(r.key, r.config, r.now, r.leaseMillis)
+  const record = (r: RecordRequest) => circuits.record(r.key, r.config, r.permit, r.outcome, r.openMillis, r.now)
+  const store: Store & { readonly [sync.fastPath]: sync.FastPath } = {
+    acquire: (r) => Effect.sync(() => acquire(r)),
+    record: (r) => Effect.sync(() => record(r)),
+    // Private: the breaker's shortcut for this store, not part of the contract.
+    [sync.fastPath]: { acquire, record },
     isolate: (r) => Effect.sync(() => circuits.isolate(r.key, r.now)),
     reset: (r) => Effect.sync(() => circuits.reset(r.key, r.now)),
     snapshot: (r) => Effect.sync(() => circuits.snapshot(r.key, r.now))
   }
+  return store
 }
 
 /**
@@ -234,3 +246,11 @@ export const makeMemory = (): Store => {
  * @since 0.1.0
  */
 export const layerMemory: Layer.Layer<CircuitBreakerStore> = CircuitBreakerStore.layerMemory
+
+/**
+ * The in-process store as a layer, with options (an idle timeout other than 1 hour).
+ *
+ * @since 0.1.0
+ */
+export const layerMemoryWith = (options: MemoryOptions): Layer.Layer<CircuitBreakerStore> =>
+  Layer.sync(CircuitBreakerStore, () => makeMemory(options))

@@ -212,6 +212,22 @@ for (const [storeName, layer] of stores) {
           expect(yield* stateOf(breaker)).toBe("Closed")
         }).pipe(withStore))
 
+      it.effect("reads the caller's Clock per call, not the one in context when the breaker was made", () =>
+        Effect.gen(function*() {
+          // Made under a clock frozen at 0; used under the TestClock.
+          const frozen = yield* Effect.clock
+          const breaker = yield* CircuitBreaker.make({ key: "k", trip: CircuitBreaker.consecutive(1) }).pipe(
+            Effect.withClock({ ...frozen, unsafeCurrentTimeMillis: () => 0, currentTimeMillis: Effect.succeed(0) })
+          )
+          yield* TestClock.setTime(1_000_000)
+          yield* calls(breaker, fail(serverError))
+          const e = yield* Effect.flip(breaker.guard(ok))
+          expect(e._tag === "CircuitOpen" && Duration.toMillis(e.retryAfter)).toBe(30_000)
+          yield* TestClock.adjust("30 seconds")
+          expect(yield* breaker.guard(ok)).toBe("ok")
+          expect(yield* breaker.state()).toEqual({ state: "Closed", opened: 0, retryAfterMillis: undefined })
+        }).pipe(withStore))
+
       it.effect("a failed probe reopens the circuit", () =>
         Effect.gen(function*() {
           const breaker = yield* CircuitBreaker.make({

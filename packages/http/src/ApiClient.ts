@@ -1,6 +1,6 @@
 /**
  * A typed client for one third-party HTTP API: every call runs through the
- * policy pipeline (deadline → retry → circuit breaker → rate limiter → auth →
+ * policy pipeline (deadline → retry → auth → circuit breaker → rate limiter →
  * attempt timeout → transport), then its body is decoded with a Schema. Every
  * failure is an {@link ApiError.ApiError} in the error channel.
  *
@@ -607,7 +607,7 @@ export const make = (options: Options): Effect.Effect<ApiClient, ApiError.Invali
       })
     }
 
-    const policies = [options.auth, options.rateLimit, options.circuitBreaker, options.retry, options.cache].filter(
+    const policies = [options.rateLimit, options.circuitBreaker, options.auth, options.retry, options.cache].filter(
       (p): p is Policy.Policy => p !== undefined
     )
     // Every policy keeps within the deadline: the transport clamps each attempt to it and the total

@@ -388,51 +388,12 @@ export class ReauthorizationRequired extends Schema.TaggedError<ReauthorizationR
 }
 
 /**
- * Every failure an ApiClient call can produce.
+ * The classes of {@link ApiError}, in one list: the union type, its Schema and
+ * the set of tags {@link isApiError} checks are all derived from it.
  *
  * @since 0.1.0
  */
-export type ApiError =
-  | BadRequest
-  | Unauthorized
-  | Forbidden
-  | NotFound
-  | Conflict
-  | RateLimited
-  | ServerError
-  | UnexpectedStatus
-  | Timeout
-  | Transport
-  | DecodeError
-  | ResponseTooLarge
-  | InvalidRequest
-  | CircuitOpen
-  | AuthError
-  | ReauthorizationRequired
-
-/**
- * The Schema of {@link ApiError}, to decode errors that crossed a process boundary.
- *
- * @since 0.1.0
- */
-export const ApiError: Schema.Union<[
-  typeof BadRequest,
-  typeof Unauthorized,
-  typeof Forbidden,
-  typeof NotFound,
-  typeof Conflict,
-  typeof RateLimited,
-  typeof ServerError,
-  typeof UnexpectedStatus,
-  typeof Timeout,
-  typeof Transport,
-  typeof DecodeError,
-  typeof ResponseTooLarge,
-  typeof InvalidRequest,
-  typeof CircuitOpen,
-  typeof AuthError,
-  typeof ReauthorizationRequired
-]> = Schema.Union(
+export const classes = [
   BadRequest,
   Unauthorized,
   Forbidden,
@@ -449,26 +410,23 @@ export const ApiError: Schema.Union<[
   CircuitOpen,
   AuthError,
   ReauthorizationRequired
-)
+] as const
 
-const tags: ReadonlySet<string> = new Set([
-  "BadRequest",
-  "Unauthorized",
-  "Forbidden",
-  "NotFound",
-  "Conflict",
-  "RateLimited",
-  "ServerError",
-  "UnexpectedStatus",
-  "Timeout",
-  "Transport",
-  "DecodeError",
-  "ResponseTooLarge",
-  "InvalidRequest",
-  "CircuitOpen",
-  "AuthError",
-  "ReauthorizationRequired"
-])
+/**
+ * Every failure an ApiClient call can produce.
+ *
+ * @since 0.1.0
+ */
+export type ApiError = InstanceType<typeof classes[number]>
+
+/**
+ * The Schema of {@link ApiError}, to decode errors that crossed a process boundary.
+ *
+ * @since 0.1.0
+ */
+export const ApiError: Schema.Union<typeof classes> = Schema.Union(...classes)
+
+const tags: ReadonlySet<string> = new Set(classes.map((c) => c._tag))
 
 /**
  * Whether a value is one of the {@link ApiError} classes.

@@ -9,9 +9,9 @@
  * deadline (whole call)   one budget for all attempts
  *   cache                 serves fresh stored responses; revalidates stale ones (@apikit/cache)
  *   retry                 re-runs what is inside on transient errors
- *     circuit breaker     fails fast when the dependency is down; sees every attempt
- *       rate limiter      one permit per attempt; learns from server headers
- *         auth            stamps credentials; on 401 refreshes once and replays
+ *     auth                stamps credentials; on 401 refreshes once and replays through the stages below
+ *       circuit breaker   fails fast when the dependency is down; sees every attempt, the replay included
+ *         rate limiter    one permit per attempt, the replay included; learns from server headers
  *           attempt timeout
  *             transport   the platform HttpClient from context
  * decode                  Schema-validated body → typed value
@@ -104,7 +104,7 @@ export type Send = (
  *
  * @since 0.1.0
  */
-export type Slot = "cache" | "retry" | "circuitBreaker" | "rateLimit" | "auth"
+export type Slot = "cache" | "retry" | "auth" | "circuitBreaker" | "rateLimit"
 
 /**
  * A policy wraps the next stage of the pipeline. Its `slot` says where it

@@ -17,7 +17,11 @@
  * @since 0.1.0
  * @example
  * import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
+ * import type * as HttpClient from "@effect/platform/HttpClient"
+ * import { Effect } from "effect"
  *
+ * // Any program that needs an HttpClient (an ApiClient's, for instance).
+ * declare const myProgram: Effect.Effect<void, never, HttpClient.HttpClient>
  * const program = myProgram.pipe(Effect.provide(UndiciHttpClient.layer))
  */
 import * as Cookies from "@effect/platform/Cookies"

@@ -1,7 +1,8 @@
 import { TokenStore } from "@apikit/auth"
 import { Redis, RedisTokenStore } from "@apikit/redis"
+import * as StoreContracts from "@apikit/testing/StoreContracts"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Deferred, Effect, Fiber, Layer, Option, Redacted, TestClock } from "effect"
+import { Clock, Deferred, Effect, Fiber, Layer, Redacted } from "effect"
 import * as Support from "./support/redis.js"
 
 const secret = "sentinel-access-token-7f3a"
@@ -17,47 +18,8 @@ const token = (now: number, access = secret) =>
     scope: "projects:read"
   })
 
-const contract = (layer: () => Layer.Layer<TokenStore.TokenStore, unknown>) => {
-  it.effect("stores, reads back (secrets intact) and deletes a token set", () =>
-    Effect.gen(function*() {
-      const store = yield* TokenStore.TokenStore
-      const now = yield* Clock.currentTimeMillis
-      expect(Option.isNone(yield* store.get("crm"))).toBe(true)
-      yield* store.set("crm", token(now))
-      const read = Option.getOrThrow(yield* store.get("crm"))
-      expect(Redacted.value(read.accessToken)).toBe(secret)
-      expect(Redacted.value(read.refreshToken!)).toBe(refresh)
-      expect(read.expiresAt).toBe(now + 3_600_000)
-      expect(read.scope).toBe("projects:read")
-      yield* store.delete("crm")
-      expect(Option.isNone(yield* store.get("crm"))).toBe(true)
-    }).pipe(Effect.provide(layer())))
-
-  it.effect("an entry stored with a ttl is gone once it passes on the Clock", () =>
-    Effect.gen(function*() {
-      const store = yield* TokenStore.TokenStore
-      const now = yield* Clock.currentTimeMillis
-      yield* store.set("crm", token(now), { ttl: "1 minute" })
-      yield* TestClock.adjust("59 seconds")
-      expect(Option.isSome(yield* store.get("crm"))).toBe(true)
-      yield* TestClock.adjust("1 second")
-      expect(Option.isNone(yield* store.get("crm"))).toBe(true)
-    }).pipe(Effect.provide(layer())))
-
-  it.effect("a set replaces the previous token set (a rotated refresh token is what is read next)", () =>
-    Effect.gen(function*() {
-      const store = yield* TokenStore.TokenStore
-      const now = yield* Clock.currentTimeMillis
-      yield* store.set("crm", token(now, "first"))
-      yield* store.set("crm", token(now, "second"))
-      expect(Redacted.value(Option.getOrThrow(yield* store.get("crm")).accessToken)).toBe("second")
-    }).pipe(Effect.provide(layer())))
-}
-
-describe("TokenStore contract: memory", () => contract(() => TokenStore.TokenStore.layerMemory))
-
 describe.skipIf(!Support.available)("TokenStore contract: Redis", () => {
-  contract(() => RedisTokenStore.layer().pipe(Layer.provide(Support.layer())))
+  StoreContracts.tokenStore(() => RedisTokenStore.layer().pipe(Layer.provide(Support.layer())))
 
   it.scoped("every key expires: the token's ttl, or `retain` for entries without one", () =>
     Effect.gen(function*() {

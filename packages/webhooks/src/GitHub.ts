@@ -6,8 +6,9 @@
  *
  * @since 0.1.0
  */
-import { equalText, fail, hmac, hmacText, isHex, optionalHeader, requiredHeader, utf8Keys } from "./internal/core.js"
-import * as Webhook from "./Webhook.js"
+import { hmac, optionalHeader, utf8Keys } from "./internal/core.js"
+import * as HmacScheme from "./internal/hmacScheme.js"
+import type * as Webhook from "./Webhook.js"
 
 /**
  * @since 0.1.0
@@ -26,26 +27,18 @@ const header = "x-hub-signature-256"
  *
  * @since 0.1.0
  */
-export const verifier = (options: Options): Webhook.Verifier => {
-  const keys = utf8Keys(options.secrets)
-  // A new error per refusal: errors are not shared between requests (Effect may annotate them with a span).
-  const malformed = () => fail(scheme, "MalformedHeader", header, "expected sha256= and 64 lower-case hex digits")
-  return Webhook.make(scheme, options.replayWindow ?? Webhook.defaultReplayWindow, (request) => {
-    const value = requiredHeader(scheme, request.headers, header)
-    if (value instanceof Webhook.WebhookError) return value
-    // Length and prefix here; the hex check only when no signature matches (a match is lower-case hex).
-    if (value.length !== 71 || !value.startsWith("sha256=")) return malformed()
-    const id = optionalHeader(scheme, request.headers, "x-github-delivery")
-    if (id instanceof Webhook.WebhookError) return isHex(value.slice(7), 32) ? id : malformed()
-    let ok = false
-    for (const key of keys) ok = equalText(hmacText("sha256", key, "hex", "", request.body), value, 7) || ok
-    return ok
-      ? { scheme, id, timestamp: undefined }
-      : isHex(value.slice(7), 32)
-      ? fail(scheme, "NoMatchingSignature", header)
-      : malformed()
+export const verifier = (options: Options): Webhook.Verifier =>
+  HmacScheme.verifier({
+    scheme,
+    secrets: options.secrets,
+    header,
+    algorithm: "sha256",
+    encoding: "hex",
+    prefix: "sha256=",
+    template: "{body}",
+    idHeader: "x-github-delivery",
+    replayWindow: options.replayWindow
   })
-}
 
 /**
  * The event type of a GitHub delivery (`X-GitHub-Event`), for the receiver's `eventType` option.

@@ -6,8 +6,9 @@
  *
  * @since 0.1.0
  */
-import { equalText, fail, hmac, hmacText, isBase64, optionalHeader, requiredHeader, utf8Keys } from "./internal/core.js"
-import * as Webhook from "./Webhook.js"
+import { hmac, optionalHeader, utf8Keys } from "./internal/core.js"
+import * as HmacScheme from "./internal/hmacScheme.js"
+import type * as Webhook from "./Webhook.js"
 
 /**
  * @since 0.1.0
@@ -26,26 +27,17 @@ const header = "x-shopify-hmac-sha256"
  *
  * @since 0.1.0
  */
-export const verifier = (options: Options): Webhook.Verifier => {
-  const keys = utf8Keys(options.secrets)
-  // A new error per refusal: errors are not shared between requests (Effect may annotate them with a span).
-  const malformed = () => fail(scheme, "MalformedHeader", header, "expected 44 characters of canonical base64")
-  return Webhook.make(scheme, options.replayWindow ?? Webhook.defaultReplayWindow, (request) => {
-    const value = requiredHeader(scheme, request.headers, header)
-    if (value instanceof Webhook.WebhookError) return value
-    // The length here; the base64 check only when no signature matches (a match is canonical base64).
-    if (value.length !== 44) return malformed()
-    const id = optionalHeader(scheme, request.headers, "x-shopify-webhook-id")
-    if (id instanceof Webhook.WebhookError) return isBase64(value, 32) ? id : malformed()
-    let ok = false
-    for (const key of keys) ok = equalText(hmacText("sha256", key, "base64", "", request.body), value, 0) || ok
-    return ok
-      ? { scheme, id, timestamp: undefined }
-      : isBase64(value, 32)
-      ? fail(scheme, "NoMatchingSignature", header)
-      : malformed()
+export const verifier = (options: Options): Webhook.Verifier =>
+  HmacScheme.verifier({
+    scheme,
+    secrets: options.secrets,
+    header,
+    algorithm: "sha256",
+    encoding: "base64",
+    template: "{body}",
+    idHeader: "x-shopify-webhook-id",
+    replayWindow: options.replayWindow
   })
-}
 
 /**
  * The topic of a Shopify delivery (`X-Shopify-Topic`), for the receiver's `eventType` option.

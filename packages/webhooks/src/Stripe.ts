@@ -21,13 +21,20 @@ export interface Options {
   readonly tolerance?: number
 }
 
+// An HMAC-SHA256 signature: 32 bytes, 64 hex digits.
+const signatureBytes = 32
 const scheme = "stripe"
 const header = "stripe-signature"
-// Sticky: one item from `lastIndex`, and the comma after it unless it is the last.
-const item = /[a-z0-9]+=[^,\n\r\u2028\u2029]+(?:,|$)/y
 
 /**
- * Makes a verifier for Stripe deliveries.
+ * Makes a verifier for Stripe deliveries. It agrees with stripe-node's
+ * `constructEvent` wherever Stripe documents the behaviour: the header is split
+ * at commas, `t` is the timestamp, every `v1` is a candidate signature and any
+ * one that matches verifies the delivery (a `v1` that is not a signature at all,
+ * such as `v1=potato`, does not spoil a valid one beside it), and every other
+ * element is discarded. Where it is stricter on purpose (two timestamps, a
+ * timestamp that is not an integer, one from the future), the package README
+ * lists the case.
  *
  * @since 0.1.0
  * @example
@@ -39,12 +46,9 @@ const item = /[a-z0-9]+=[^,\n\r\u2028\u2029]+(?:,|$)/y
 export const verifier = (options: Options): Webhook.Verifier => {
   const keys = utf8Keys(options.secrets)
   const tolerance = options.tolerance ?? Webhook.defaultTolerance
-  // A new error per refusal: errors are not shared between requests (Effect may annotate them with a span).
-  const badV1 = () => fail(scheme, "MalformedHeader", header, "v1 must be 64 lower-case hex digits")
-  // The hex check of each v1 is deferred until a refusal needs it or several v1 were sent: a
-  // signature that matches is lower-case hex, so the strict check cannot change an acceptance.
+  // Only for the reason of a refusal: a signature that matches is lower-case hex.
   const malformed = (signatures: ReadonlyArray<string>): boolean => {
-    for (const sig of signatures) if (!isHex(sig, 32)) return true
+    for (const sig of signatures) if (!isHex(sig, signatureBytes)) return true
     return false
   }
   return Webhook.make(scheme, Webhook.windowFor(tolerance), (request, now) => {
@@ -52,37 +56,26 @@ export const verifier = (options: Options): Webhook.Verifier => {
     if (value instanceof Webhook.WebhookError) return value
     let rawTs: string | undefined
     const signatures: Array<string> = []
-    // Walks the comma-separated items in place (no split, no match arrays): each
-    // item is what `^[a-z0-9]+=.+$` accepts, where `.` is any but a line terminator.
+    // Walks the comma-separated elements in place (no split): `t=` and `v1=` are read, every
+    // other element (`v0=`, an unknown key, even one without `=`) is discarded, as Stripe documents.
     let start = 0
     for (;;) {
-      item.lastIndex = start
-      if (!item.test(value)) {
-        return malformed(signatures)
-          ? badV1()
-          : fail(scheme, "MalformedHeader", header, "expected comma-separated key=value pairs")
-      }
-      const next = item.lastIndex
-      const last = next === value.length && value.charCodeAt(next - 1) !== 44 // ","
-      const end = last ? next : next - 1
+      const comma = value.indexOf(",", start)
+      const end = comma === -1 ? value.length : comma
       if (value.startsWith("t=", start)) {
-        if (rawTs !== undefined) {
-          return malformed(signatures) ? badV1() : fail(scheme, "MalformedHeader", header, "more than one timestamp")
-        }
+        // stripe-node keeps the last one; which one was signed is ambiguous, so apikit refuses.
+        if (rawTs !== undefined) return fail(scheme, "MalformedHeader", header, "more than one timestamp")
         rawTs = value.slice(start + 2, end)
       } else if (value.startsWith("v1=", start)) {
-        if (end - start !== 67) return badV1()
         signatures.push(value.slice(start + 3, end))
       }
-      if (last) break
-      start = next
+      if (comma === -1) break
+      start = comma + 1
     }
-    if (rawTs === undefined) {
-      return malformed(signatures) ? badV1() : fail(scheme, "MalformedHeader", header, "no t= timestamp")
-    }
+    if (rawTs === undefined) return fail(scheme, "MalformedHeader", header, "no t= timestamp")
     if (signatures.length === 0) return fail(scheme, "MalformedHeader", header, "no v1= signature")
     const ts = timestamp(scheme, header, rawTs, tolerance, now)
-    if (typeof ts !== "number") return malformed(signatures) ? badV1() : ts
+    if (typeof ts !== "number") return ts
     const prefix = `${rawTs}.`
     let ok = false
     for (const key of keys) {
@@ -90,9 +83,10 @@ export const verifier = (options: Options): Webhook.Verifier => {
       // No early exit: every candidate is compared, so timing does not tell which secret matched.
       for (const sig of signatures) ok = equalText(expected, sig, 0) || ok
     }
-    if (ok && signatures.length === 1) return { scheme, id: undefined, timestamp: ts }
-    if (malformed(signatures)) return badV1()
-    return ok ? { scheme, id: undefined, timestamp: ts } : fail(scheme, "NoMatchingSignature", header)
+    if (ok) return { scheme, id: undefined, timestamp: ts }
+    return malformed(signatures)
+      ? fail(scheme, "MalformedHeader", header, "no v1 matched, and some v1 is not 64 lower-case hex digits")
+      : fail(scheme, "NoMatchingSignature", header)
   })
 }
 

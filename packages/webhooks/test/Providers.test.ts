@@ -59,6 +59,58 @@ describe("Stripe", () => {
       expect(yield* outcome(v, { headers: {}, body: bytes(body) }, t)).toBe("MissingHeader")
     }))
 
+  it.effect("agrees with stripe-node's verifyHeader on every documented case; stricter only where the README says", () =>
+    Effect.gen(function*() {
+      const good = Stripe.sign(secret(whsec), { timestamp: t, body })["stripe-signature"]!
+      const v1 = good.split(",v1=")[1]!
+      const theirs = (header: string, now: number) => {
+        try {
+          return stripe.webhooks.signature!.verifyHeader(body, header, whsec, 300, undefined, now * 1000)
+            ? "ok"
+            : "refused"
+        } catch {
+          return "refused"
+        }
+      }
+      const ours = (header: string, now: number) =>
+        Effect.map(
+          outcome(v, { headers: { "stripe-signature": header }, body: bytes(body) }, now),
+          (r) => r === "ok" ? "ok" : "refused"
+        )
+      // Documented: any v1 may match; every element other than t and v1 is discarded.
+      const agreed: ReadonlyArray<readonly [string, number]> = [
+        [good, t],
+        [`t=${t},v1=${v1},v1=potato`, t], // stripe-node's own "at least one valid signature" case
+        [`t=${t},v1=potato,v1=${v1}`, t],
+        [`t=${t},v1=${"0".repeat(64)},v1=${v1},v0=${"1".repeat(64)}`, t],
+        [`t=${t},v1=${v1},junk`, t],
+        [`t=${t},,v1=${v1}`, t],
+        [`t=${t},V1=${"0".repeat(64)},v1=${v1},x-key=1`, t],
+        [`v1=${v1},t=${t}`, t],
+        [`t=${t},v1=potato`, t],
+        [`t=${t},v0=${v1}`, t],
+        [`t=${t},v1=${v1.toUpperCase()}`, t],
+        [`t=${t},v1=${v1.slice(0, 63)}`, t],
+        [`v1=${v1}`, t],
+        [`t=${t}, v1=${v1}`, t],
+        [`t=${t},v1=${v1}`, t + 301],
+        ["", t]
+      ]
+      for (const [header, now] of agreed) {
+        expect([header, yield* ours(header, now)]).toEqual([header, theirs(header, now)])
+      }
+      // Stricter on purpose (packages/webhooks/README.md, "Stripe: where apikit is stricter").
+      const stricter: ReadonlyArray<readonly [string, number]> = [
+        [`t=${t},t=${t},v1=${v1}`, t], // two timestamps: stripe-node keeps the last
+        [`t=${t}.0,v1=${v1}`, t], // parseInt reads 1700000000 and signs "1700000000."
+        [`t=${t},v1=${v1}`, t - 301], // from the future: stripe-node checks the age only
+        [`t=${t},v1=${v1}=x`, t] // stripe-node cuts the value at a second "="
+      ]
+      for (const [header, now] of stricter) {
+        expect([header, theirs(header, now), yield* ours(header, now)]).toEqual([header, "ok", "refused"])
+      }
+    }))
+
   it.effect("rotation: either secret verifies; two v1 entries are signed", () =>
     Effect.gen(function*() {
       const both = Stripe.sign([secret("whsec_old"), secret(whsec)], { timestamp: t, body })["stripe-signature"]!

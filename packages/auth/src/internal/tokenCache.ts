@@ -8,25 +8,41 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type { Credential } from "../Auth.js"
 import { StoredToken, type TokenStore, type TokenStoreError } from "../TokenStore.js"
+import * as MemoryTokenStore from "./memoryTokenStore.js"
 import * as SingleFlight from "./singleFlight.js"
 
 /** Failures a credential can produce. */
 export type CredentialError = AuthError | ReauthorizationRequired
 
 /**
- * How early a token is renewed before it expires: by default the larger of
- * 60 s and 10% of its lifetime (google-auth-library uses a flat 5 min, which
- * is more than a whole 5-minute token).
+ * How early a token is renewed before it expires. By default 60 s, or 10% of
+ * its lifetime when that is larger, but never so early that a token is used
+ * for less than 60 s (or 90% of its lifetime, for tokens shorter than that):
+ * max(10% of L, min(60 s, L − 60 s)). google-auth-library uses a flat 5 min,
+ * which is more than a whole 5-minute token. Whatever the margin, it is at
+ * most half the lifetime, so every token is used before it is renewed.
  */
 export type Margin = Duration.DurationInput | ((lifetime: Duration.Duration) => Duration.DurationInput)
 
-export const defaultMargin = (lifetime: Duration.Duration): Duration.Duration =>
-  Duration.max(Duration.seconds(60), Duration.times(lifetime, 0.1))
+/** The usual margin, when the lifetime allows it. */
+const aheadMillis = 60_000
+/** The share of the lifetime renewed ahead of expiry, when that is more than {@link aheadMillis}. */
+const aheadShare = 0.1
+/** No margin is more than this share of the lifetime, so a short-lived token is still used. */
+const maxMarginShare = 0.5
 
-const marginMillis = (margin: Margin, lifetimeMillis: number): number =>
-  Duration.toMillis(
-    typeof margin === "function" ? margin(Duration.millis(Math.max(0, lifetimeMillis))) : margin
+export const defaultMargin = (lifetime: Duration.Duration): Duration.Duration => {
+  const lifetimeMillis = Duration.toMillis(lifetime)
+  return Duration.millis(
+    Math.max(lifetimeMillis * aheadShare, Math.min(aheadMillis, lifetimeMillis - aheadMillis))
   )
+}
+
+const marginMillis = (margin: Margin, lifetimeMillis: number): number => {
+  const lifetime = Math.max(0, lifetimeMillis)
+  const wanted = Duration.toMillis(typeof margin === "function" ? margin(Duration.millis(lifetime)) : margin)
+  return Math.min(wanted, lifetime * maxMarginShare)
+}
 
 export interface Options {
   readonly key: string
@@ -157,7 +173,7 @@ export const make = (options: Options): TokenCache => {
         )
     )
   }
-  const { unsafeGet } = store
+  const unsafeGet = MemoryTokenStore.fastGetOf(store)
   const getWith = (context: Policy.CallContext | undefined): Effect.Effect<StoredToken, CredentialError | Timeout> =>
     unsafeGet === undefined
       ? Effect.flatMap(

@@ -106,13 +106,15 @@ interface Circuit {
   openUntil: number
   /** Probes that succeeded in this half-open state. */
   successes: number
-  /** Probe leases in flight: id → expiry. */
-  readonly leases: Map<number, number>
+  /** Probe leases in flight: id → expiry (made on the first probe: most circuits never probe). */
+  leases: Map<number, number> | undefined
   nextLease: number
   trackers: ReadonlyArray<Tracker>
   config: Store.Config | undefined
   /** The closed state's answer, made once per generation (the hot path allocates nothing). */
   admitted: Store.Acquired | undefined
+  /** The Clock time of the last acquire or record, for idle expiry. */
+  used: number
 }
 
 const isSlowProbe = (config: Store.Config, outcome: Store.Outcome) =>
@@ -128,11 +130,31 @@ const signature = (config: Store.Config): string => {
   return sig
 }
 
-/** The in-process circuits: the state machine every store implements. */
-export const make = () => {
-  const circuits = new Map<string, Circuit>()
+/**
+ * Whether an idle circuit can be forgotten: what the next call finds then (a
+ * fresh closed circuit) is what it would have found anyway, up to history
+ * that is `idleMillis` old. Isolated circuits are kept (only `reset` ends
+ * them); an open circuit is kept until its open time has passed by `idleMillis`.
+ */
+const expired = (c: Circuit, now: number, idleMillis: number) =>
+  now - c.used >= idleMillis && c.state !== "Isolated" && (c.state !== "Open" || now - c.openUntil >= idleMillis)
 
-  const get = (key: string): Circuit => {
+/**
+ * The in-process circuits: the state machine every store implements. Circuits
+ * idle for `idleMillis` on the caller's Clock are forgotten (see {@link expired}),
+ * so one circuit per end user does not grow without bound: the map is swept at
+ * most once per half of `idleMillis`, on an acquire, in one pass.
+ */
+export const make = (idleMillis: number) => {
+  const circuits = new Map<string, Circuit>()
+  let nextSweep = -Infinity
+
+  const sweepIdle = (now: number) => {
+    nextSweep = now + idleMillis / 2
+    for (const [key, c] of circuits) if (expired(c, now, idleMillis)) circuits.delete(key)
+  }
+
+  const get = (key: string, now: number): Circuit => {
     let c = circuits.get(key)
     if (c === undefined) {
       c = {
@@ -141,11 +163,12 @@ export const make = () => {
         opened: 0,
         openUntil: 0,
         successes: 0,
-        leases: new Map(),
+        leases: undefined,
         nextLease: 0,
         trackers: [],
         config: undefined,
-        admitted: undefined
+        admitted: undefined,
+        used: now
       }
       circuits.set(key, c)
     }
@@ -164,7 +187,7 @@ export const make = () => {
     c.state = to
     c.generation++
     c.successes = 0
-    c.leases.clear()
+    c.leases?.clear()
     c.admitted = undefined
     if (to === "Closed") {
       c.opened = 0
@@ -182,6 +205,7 @@ export const make = () => {
   /** Drops expired leases; returns the earliest expiry left (Infinity when none). */
   const sweep = (c: Circuit, now: number) => {
     let earliest = Infinity
+    if (c.leases === undefined) return earliest
     for (const [id, expires] of c.leases) {
       if (expires <= now) c.leases.delete(id)
       else if (expires < earliest) earliest = expires
@@ -190,7 +214,9 @@ export const make = () => {
   }
 
   const acquire = (key: string, config: Store.Config, now: number, leaseMillis: number): Store.Acquired => {
-    const c = get(key)
+    if (now >= nextSweep) sweepIdle(now)
+    const c = get(key, now)
+    c.used = now
     if (c.config !== config) {
       // Breakers of several app instances share a key with equal configs: only a
       // different trip policy starts the trackers over.
@@ -210,9 +236,10 @@ export const make = () => {
         transition = move(key, c, "HalfOpen", "OpenElapsed", now)
     }
     const earliest = sweep(c, now)
-    if (c.leases.size + c.successes < config.probes) {
+    const leases = c.leases ??= new Map()
+    if (leases.size + c.successes < config.probes) {
       const lease = ++c.nextLease
-      c.leases.set(lease, now + leaseMillis)
+      leases.set(lease, now + leaseMillis)
       return { permit: { _tag: "Probe", generation: c.generation, opened: c.opened, lease }, transition }
     }
     // Every probe slot is taken: the next one frees when a lease reports or expires.
@@ -231,6 +258,7 @@ export const make = () => {
     const c = circuits.get(key)
     // An outcome from an older state (a call admitted before the circuit opened) says nothing about this one.
     if (c === undefined || c.generation !== permit.generation) return undefined
+    c.used = now
     if (c.state === "Closed") {
       if (outcome._tag === "Ignored") return undefined
       let detail: string | undefined
@@ -240,7 +268,7 @@ export const make = () => {
       }
       return detail === undefined ? undefined : open(key, c, "Tripped", openMillis, now, detail)
     }
-    if (c.state !== "HalfOpen" || permit._tag !== "Probe" || !c.leases.delete(permit.lease)) return undefined
+    if (c.state !== "HalfOpen" || permit._tag !== "Probe" || c.leases?.delete(permit.lease) !== true) return undefined
     if (outcome._tag === "Ignored") return undefined
     if (outcome._tag === "Failure" || isSlowProbe(config, outcome)) {
       return open(
@@ -259,12 +287,12 @@ export const make = () => {
   }
 
   const isolate = (key: string, now: number) => {
-    const c = get(key)
+    const c = get(key, now)
     return c.state === "Isolated" ? undefined : move(key, c, "Isolated", "Isolated", now)
   }
 
   const reset = (key: string, now: number) => {
-    const c = get(key)
+    const c = get(key, now)
     if (c.state === "Closed") {
       c.trackers = c.config === undefined ? [] : c.config.trip.map(tracker)
       return undefined
@@ -283,5 +311,5 @@ export const make = () => {
     return { state: c.state, opened: c.opened, retryAfterMillis }
   }
 
-  return { acquire, record, isolate, reset, snapshot }
+  return { acquire, record, isolate, reset, snapshot, size: () => circuits.size }
 }

@@ -27,19 +27,35 @@ interface Labels {
   readonly Ignored: ReadonlyArray<MetricLabel.MetricLabel>
 }
 
+/**
+ * The most keys that get series of their own. Effect's metric registry keeps
+ * every series for the life of the process, so a breaker keyed per end user
+ * would grow it without bound: keys past this many share the key "(other)".
+ */
+export const maxKeys = 1000
+
+/** The label of every key past {@link maxKeys}. */
+export const otherKey = "(other)"
+
+const makeLabels = (key: string): Labels => {
+  const k = MetricLabel.make("key", key)
+  return {
+    key: [k],
+    Success: [k, MetricLabel.make("outcome", "success")],
+    Failure: [k, MetricLabel.make("outcome", "failure")],
+    Ignored: [k, MetricLabel.make("outcome", "ignored")]
+  }
+}
+
 // Stable label arrays per key: Effect caches a metric's hook by the identity of
 // its label array, so reusing them keeps an update to a map lookup.
 const labels = new Map<string, Labels>()
+const other = makeLabels(otherKey)
 const labelsOf = (key: string): Labels => {
   let l = labels.get(key)
   if (l === undefined) {
-    const k = MetricLabel.make("key", key)
-    l = {
-      key: [k],
-      Success: [k, MetricLabel.make("outcome", "success")],
-      Failure: [k, MetricLabel.make("outcome", "failure")],
-      Ignored: [k, MetricLabel.make("outcome", "ignored")]
-    }
+    if (labels.size >= maxKeys) return other
+    l = makeLabels(key)
     labels.set(key, l)
     // A key shows up as closed from its first call, not only after its first transition.
     stateGauge.unsafeUpdate(0, l.key)

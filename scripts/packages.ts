@@ -6,11 +6,12 @@
  * module in `src/` that is not in `exports` yet.
  *
  * The rules:
- * - one `exports` entry per public module (`src/*.ts`; `src/internal/**` is
- *   never exported), each with the `@apikit/source` condition first (the
+ * - one `exports` entry per public module (`src/*.ts`), each with the `@apikit/source` condition first (the
  *   TypeScript source, used inside this repository by tsc, vitest and tsx),
  *   then `types` and `default` (the build in `dist/`, what an installed
- *   package runs);
+ *   package runs); `src/internal/*` only under `@apikit/source`, so tests
+ *   in this repository can reach internal modules and installed packages
+ *   cannot;
  * - `main`/`types` for resolvers that do not read `exports`;
  * - `files`: the build, the sources its source maps point at, README,
  *   CHANGELOG and LICENSE, nothing else;
@@ -39,6 +40,10 @@ const publishing = (dir: string, pkg: Record<string, any>) => {
   const exports: Record<string, unknown> = { "./package.json": "./package.json" }
   if (modules.includes("index")) exports["."] = entry("index")
   for (const name of modules) if (name !== "index" && name !== "bin") exports[`./${name}`] = entry(name)
+  // Tests inside the repository may reach internal modules; an installed package has no such export.
+  if (existsSync(`${root}packages/${dir}/src/internal`)) {
+    exports["./internal/*"] = { [sourceCondition]: "./src/internal/*.ts" }
+  }
   return {
     license: "MIT",
     repository: { type: "git", url: "git+https://github.com/apikit/apikit.git", directory: `packages/${dir}` },

@@ -72,8 +72,9 @@ const recorder = (slot: Policy.Slot, entered: Array<Policy.Slot>) =>
  *   the slots in {@link documentedOrder};
  * - if it promises `honorsDeadline`: with a deadline 1 s away, whatever the
  *   stage below answers (a 200, a 503, a 429 whose Retry-After is past the
- *   deadline, an attempt timeout, a reset; each after 100 ms), the call is over
- *   by the deadline on `TestClock`.
+ *   deadline, an attempt timeout, a reset; each after 100 ms, and, like
+ *   ApiClient's transport, never past the deadline), the call is over by the
+ *   deadline on `TestClock`.
  *
  * @since 0.1.0
  * @category contracts
@@ -120,7 +121,16 @@ export const policy = <R>(
           attempt: 1,
           cost: 1
         }
-        const below: Policy.Send = () => Effect.zipRight(Effect.sleep("100 millis"), answer)
+        // The stage below keeps the deadline as ApiClient's transport does (its timer is clamped to
+        // it): what the policy itself adds is what the contract is about.
+        const below: Policy.Send = (_, ctx) =>
+          Effect.flatMap(Clock.currentTimeMillis, (start) => {
+            const left = ctx.deadline === undefined ? 100 : ctx.deadline - start
+            if (left <= 0) return Effect.fail(Policy.deadlineExceeded(ctx))
+            return left < 100
+              ? Effect.zipRight(Effect.sleep(Duration.millis(left)), Effect.fail(Policy.deadlineExceeded(ctx)))
+              : Effect.zipRight(Effect.sleep("100 millis"), answer)
+          })
         const call = subject.wrap(below)(HttpClientRequest.get(where.url), context)
         const fiber = yield* Effect.fork(Effect.either(call))
         for (let t = 0; t < 1000; t += 50) yield* TestClock.adjust("50 millis")

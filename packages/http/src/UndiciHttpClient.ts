@@ -35,7 +35,8 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as Undici from "undici"
-import * as lean from "./internal/lean.js"
+import * as transports from "./internal/transport.js"
+import * as undici from "./internal/undici.js"
 
 type Body = Undici.Dispatcher.ResponseData["body"]
 
@@ -170,20 +171,20 @@ export const make = (dispatcher: Undici.Dispatcher = Undici.getGlobalDispatcher(
         effect,
         (request) =>
           Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
-            const aborter = lean.makeAbort()
+            const aborter = undici.makeAbort()
             ;(dispatcher.request({ ...options(request), signal: aborter }) as Promise<Undici.Dispatcher.ResponseData>)
               .then(
                 (response) => resume(Effect.succeed(new UndiciResponse(request, response))),
                 (cause) =>
                   resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
               )
-            return Effect.sync(() => lean.triggerAbort(aborter))
+            return Effect.sync(() => undici.triggerAbort(aborter))
           })
       ),
     Effect.succeed
   )
   // ApiClient runs its attempts straight over undici's dispatch when it finds this client unwrapped.
-  lean.register(client, (request, handler) => void dispatcher.dispatch(options(request), handler))
+  transports.register(client, undici.transport(dispatcher, options))
   return client
 }
 

@@ -1,0 +1,148 @@
+/**
+ * The one reader of response bodies, whatever the transport: it is fed the
+ * status and headers, then the chunks, then the end (or a failure), and
+ * settles once with what the attempt needs: the bytes read up to a limit and
+ * whether the body went past it.
+ *
+ * - No body is read for 204/205/304 and HEAD.
+ * - A declared `content-length` over the limit stops the exchange before any
+ *   byte is read; a streamed body stops at the first chunk past it. Stopping
+ *   aborts the exchange (the socket is closed, not drained).
+ * - The limit is `maxBytes` for 2xx responses and `errorLimit` otherwise (error
+ *   bodies are read only for the excerpt and the field errors).
+ *
+ * @internal
+ */
+import type * as Headers from "@effect/platform/Headers"
+
+/** @internal */
+export const empty = new Uint8Array(0)
+
+/** The first `size` bytes of `chunks`, joined. @internal */
+export const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
+  if (chunks.length === 0) return empty
+  if (chunks.length === 1) return chunks[0]!.subarray(0, size)
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    if (offset >= size) break
+    const part = chunk.subarray(0, size - offset)
+    out.set(part, offset)
+    offset += part.length
+  }
+  return out
+}
+
+/** Whether a response to `method` with `status` has no body to read. @internal */
+export const noBody = (status: number, method: string): boolean =>
+  status === 204 || status === 205 || status === 304 || method === "HEAD"
+
+/** A `content-length` value as a number, when it is one. @internal */
+export const declaredLength = (header: string | undefined): number | undefined =>
+  header !== undefined && /^\d{1,15}$/.test(header) ? Number(header) : undefined
+
+/**
+ * What a transport feeds: the final response's head (1xx responses are not
+ * passed on), its body chunks, its end, or the failure of the exchange.
+ * Calls after the reader settled are ignored.
+ *
+ * @internal
+ */
+export interface Sink {
+  /**
+   * The response head. `decoded` is true when the transport already undid the content-encoding (fetch).
+   * False when the body must not be read (its declared length is over the limit): stop the exchange.
+   */
+  head(status: number, headers: Headers.Headers, decoded: boolean): boolean
+  /** A body chunk; false when the body went past the limit: stop the exchange (close, do not drain). */
+  data(chunk: Uint8Array): boolean
+  end(): void
+  fail(cause: unknown): void
+}
+
+/**
+ * Reads one response body into memory, bounded. `onSettled` is called once.
+ * A reader that settled with a response is the response: `status`, `headers`
+ * and `body` (what `Policy.ApiResponse` asks for), without a copy.
+ *
+ * @internal
+ */
+export class Reader implements Sink {
+  status = 0
+  headers: Headers.Headers = undefined as unknown as Headers.Headers
+  /** The body, up to the limit. */
+  body: Uint8Array = empty
+  /** The body went past the limit (declared or read); `body` holds what was read up to it. */
+  truncated = false
+  /** The limit that applied to this response. */
+  limit: number
+  settled = false
+  /** Set when the exchange failed (no response, or a body that broke off): what it failed with. */
+  failed = false
+  cause: unknown = undefined
+  private chunks: Array<Uint8Array> = []
+  private size = 0
+
+  constructor(
+    readonly method: string,
+    readonly maxBytes: number,
+    readonly errorLimit: number,
+    readonly onSettled: (reader: Reader) => void
+  ) {
+    this.limit = maxBytes
+  }
+
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300
+  }
+
+  head(status: number, headers: Headers.Headers, _decoded: boolean): boolean {
+    if (this.settled) return true
+    this.status = status
+    this.headers = headers
+    this.limit = status >= 200 && status < 300 ? this.maxBytes : this.errorLimit
+    // Settled now; what may still come (nothing, for these) is ignored and the connection is kept.
+    if (noBody(status, this.method)) return this.settle()
+    const declared = declaredLength(headers["content-length"])
+    if (declared === 0) return this.settle()
+    return declared === undefined || declared <= this.limit || this.stop()
+  }
+
+  data(chunk: Uint8Array): boolean {
+    if (this.settled) return true
+    this.chunks.push(chunk)
+    this.size += chunk.length
+    return this.size <= this.limit || this.stop()
+  }
+
+  end(): void {
+    if (this.settled) return
+    this.body = concat(this.chunks, this.size)
+    this.chunks = []
+    this.settle()
+  }
+
+  fail(cause: unknown): void {
+    if (this.settled) return
+    this.settled = true
+    this.failed = true
+    this.cause = cause
+    this.chunks = []
+    this.onSettled(this)
+  }
+
+  /** Past the limit: keep what was read up to it and settle; the transport drops the connection. */
+  private stop(): false {
+    this.truncated = true
+    this.body = concat(this.chunks, Math.min(this.size, this.limit))
+    this.chunks = []
+    this.settle()
+    return false
+  }
+
+  private settle(): true {
+    this.settled = true
+    this.onSettled(this)
+    return true
+  }
+}

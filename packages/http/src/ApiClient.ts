@@ -63,7 +63,12 @@ export type QueryValue = string | number | boolean | ReadonlyArray<string | numb
  * @since 0.1.0
  */
 export interface RequestOptions<A, I, B, BI> {
-  /** Values for `:name` or `{name}` segments of the path, URL-encoded. */
+  /**
+   * Values for the path's placeholders, URL-encoded: `{name}` anywhere in the path (any name without
+   * braces or slashes: `{enterprise-team}`, `{repo.name}`), `:name` at the start of a segment
+   * (`/projects/:id`; `/v1/{name}:cancel` keeps its `:cancel`). A placeholder without a value is
+   * `InvalidRequest` (`MissingPathParam`): nothing is sent.
+   */
   readonly params?: Readonly<Record<string, string | number>> | undefined
   readonly query?: Readonly<Record<string, QueryValue>> | undefined
   readonly headers?: Readonly<Record<string, string | Redacted.Redacted<string>>> | undefined

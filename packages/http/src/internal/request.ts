@@ -57,7 +57,10 @@ export const parseBaseUrl = (input: string | URL): Either.Either<URL, ApiError.I
   return Either.right(url)
 }
 
-const paramPattern = /:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\}/g
+// `{name}` (OpenAPI: any name without braces or slashes, e.g. `{enterprise-team}`, `{repo.name}`, `{id2}`)
+// anywhere in the path; `:name` (Express-style: letters, digits, `_`) at the start of a segment, so
+// `/v1/{name}:cancel` (Google's custom methods) keeps its verb.
+const paramPattern = /\{([^{}/?#]+)\}|(^|\/):([A-Za-z_][A-Za-z0-9_]*)/g
 // Controls, spaces, backslashes and fragments have no place in a path template.
 const badPathChars = /[\u0000-\u0020\u007f\\#]/
 
@@ -112,21 +115,33 @@ export const resolveTarget = (
     }
     let missing: string | undefined
     let dotSegment: string | undefined
-    const filled = path.replace(paramPattern, (_m, colon: string | undefined, brace: string | undefined) => {
-      const name = (colon ?? brace)!
-      const value = params?.[name]
-      if (value === undefined) {
-        missing ??= name
-        return ""
+    const q = path.indexOf("?")
+    const template = q < 0 ? path : path.slice(0, q)
+    const filledPath = template.replace(
+      paramPattern,
+      (_m, brace: string | undefined, slash: string | undefined, colon: string | undefined) => {
+        const name = (brace ?? colon)!
+        const value = params?.[name]
+        const prefix = brace === undefined ? slash! : ""
+        if (value === undefined) {
+          missing ??= name
+          return prefix
+        }
+        const text = String(value)
+        // "." and ".." would be normalized away by URL parsing and climb the path.
+        if (text === "" || text === "." || text === "..") dotSegment ??= name
+        return prefix + encodeURIComponent(text)
       }
-      const text = String(value)
-      // "." and ".." would be normalized away by URL parsing and climb the path.
-      if (text === "" || text === "." || text === "..") dotSegment ??= name
-      return encodeURIComponent(text)
-    })
+    )
+    const filled = q < 0 ? filledPath : filledPath + path.slice(q)
     if (missing !== undefined) {
       return Either.left(
         invalid(method, shownPath, "MissingPathParam", `no value was given for the path parameter "${missing}"`)
+      )
+    }
+    if (filledPath.includes("{") || filledPath.includes("}")) {
+      return Either.left(
+        invalid(method, shownPath, "InvalidPath", "the path has an unmatched '{' or '}'; placeholders are {name}")
       )
     }
     if (dotSegment !== undefined) {
@@ -139,8 +154,7 @@ export const resolveTarget = (
         )
       )
     }
-    const q = path.indexOf("?")
-    route = q < 0 ? path : path.slice(0, q)
+    route = template
     const joined = `${base.origin}${basePath}${filled.startsWith("/") ? filled : "/" + filled}`
     if (query === undefined && plainPath.test(filled) && !dotSegments.test(filled)) {
       return Either.right({ href: joined, shown: joined, route })

@@ -83,6 +83,11 @@ export interface RequestOptions<A, I, B, BI> {
   readonly idempotencyKey?: true | string | undefined
   /** Overrides the client's timeouts for this call. */
   readonly timeout?: TimeoutOptions | undefined
+  /**
+   * `"gzip"` compresses the body (JSON, text or bytes) and sends `content-encoding: gzip`, for APIs
+   * that accept compressed uploads. Responses are always decoded, whatever this says.
+   */
+  readonly compress?: "gzip" | undefined
   /** Rate-limit units this call consumes (default 1). */
   readonly cost?: number | undefined
 }

@@ -235,21 +235,29 @@ export class Transport extends Schema.TaggedError<Transport>()("Transport", {
 /**
  * The response arrived but its body is not what the success Schema expects:
  * `InvalidJson` when it does not parse, `SchemaMismatch` when it parses but does
- * not match. `detail` says where and why (with secret-looking values masked).
+ * not match, `InvalidEncoding` when its `content-encoding` could not be undone
+ * (corrupt compressed data, or a coding apikit does not decode). `detail` says where and why (with secret-looking values masked).
  *
  * @since 0.1.0
  */
 export class DecodeError extends Schema.TaggedError<DecodeError>()("DecodeError", {
   ...response,
-  reason: Schema.Literal("InvalidJson", "SchemaMismatch"),
+  reason: Schema.Literal("InvalidJson", "SchemaMismatch", "InvalidEncoding"),
   detail: Schema.String
 }) {
   override get message() {
-    return this.reason === "InvalidJson"
-      ? `${where(this)} returned ${this.status} with a body that is not valid JSON${rid(this)}: ${this.detail}`
-      : `${where(this)} returned ${this.status} with a body that does not match the expected schema${
-        rid(this)
-      }:\n${this.detail}`
+    switch (this.reason) {
+      case "InvalidJson":
+        return `${where(this)} returned ${this.status} with a body that is not valid JSON${rid(this)}: ${this.detail}`
+      case "InvalidEncoding":
+        return `${where(this)} returned ${this.status} with a body that could not be decoded${
+          rid(this)
+        }: ${this.detail}`
+      default:
+        return `${where(this)} returned ${this.status} with a body that does not match the expected schema${
+          rid(this)
+        }:\n${this.detail}`
+    }
   }
 }
 

@@ -22,6 +22,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Tracer from "effect/Tracer"
 import * as ApiError from "../ApiError.js"
 import * as Policy from "../Policy.js"
+import * as Redaction from "../Redaction.js"
 import { Reader } from "./body.js"
 import * as classify from "./classify.js"
 import * as timeout from "./timeout.js"
@@ -103,6 +104,19 @@ export const toApiResponse = (
   const { method, url } = context
   if (reader.failed) return Effect.fail(classify.fromTransport(method, url, { cause: reader.cause }))
   const status = reader.status
+  if (reader.ok && reader.encodingError !== undefined) {
+    const id = classify.requestId(reader.headers)
+    return Effect.fail(
+      new ApiError.DecodeError({
+        method,
+        url,
+        status,
+        reason: "InvalidEncoding",
+        detail: Redaction.excerpt(reader.encodingError, 300),
+        ...(id === undefined ? {} : { requestId: id })
+      })
+    )
+  }
   if (reader.ok) {
     if (!reader.truncated) return Effect.succeed(reader)
     const id = classify.requestId(reader.headers)

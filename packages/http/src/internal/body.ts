@@ -10,10 +10,17 @@
  *   aborts the exchange (the socket is closed, not drained).
  * - The limit is `maxBytes` for 2xx responses and `errorLimit` otherwise (error
  *   bodies are read only for the excerpt and the field errors).
+ * - A `content-encoding` of gzip, deflate, br (and zstd where Node has it) is
+ *   undone as the chunks arrive (node:zlib streams), unless the transport did
+ *   it already (fetch). The limit applies to the decoded size (and to the
+ *   encoded one): a decompression bomb stops at the limit, after a bounded
+ *   amount of work, as `ResponseTooLarge`. A body that does not decode settles
+ *   with `encodingError` saying which encoding and why.
  *
  * @internal
  */
 import type * as Headers from "@effect/platform/Headers"
+import * as Zlib from "node:zlib"
 
 /** @internal */
 export const empty = new Uint8Array(0)
@@ -41,6 +48,37 @@ export const noBody = (status: number, method: string): boolean =>
 export const declaredLength = (header: string | undefined): number | undefined =>
   header !== undefined && /^\d{1,15}$/.test(header) ? Number(header) : undefined
 
+const zstd = (Zlib as { readonly createZstdDecompress?: () => Zlib.Gunzip }).createZstdDecompress
+
+/** The content codings apikit asks for and decodes, best first: what `accept-encoding` says. @internal */
+export const acceptEncoding: string = zstd === undefined ? "gzip, deflate, br" : "gzip, deflate, br, zstd"
+
+// Like browsers and fetch, a body cut short at a flush point is kept rather than failed.
+const lenient = { finishFlush: Zlib.constants.Z_SYNC_FLUSH }
+
+/** A decoder for `coding`, given the first chunk (HTTP "deflate" is zlib-wrapped, but raw deflate is common). */
+const decoderFor = (coding: string, first: Uint8Array): Zlib.Gunzip | undefined => {
+  switch (coding) {
+    case "gzip":
+    case "x-gzip":
+      return Zlib.createGunzip(lenient)
+    case "deflate":
+      return (first[0]! & 0x0f) === 8 && ((first[0]! << 8) | (first[1] ?? 0)) % 31 === 0
+        ? Zlib.createInflate(lenient)
+        : Zlib.createInflateRaw(lenient)
+    case "br":
+      return Zlib.createBrotliDecompress()
+    case "zstd":
+      return zstd?.()
+    default:
+      return undefined
+  }
+}
+
+const supported = (coding: string): boolean =>
+  coding === "gzip" || coding === "x-gzip" || coding === "deflate" || coding === "br" ||
+  (coding === "zstd" && zstd !== undefined)
+
 /**
  * What a transport feeds: the final response's head (1xx responses are not
  * passed on), its body chunks, its end, or the failure of the exchange.
@@ -51,7 +89,7 @@ export const declaredLength = (header: string | undefined): number | undefined =
 export interface Sink {
   /**
    * The response head. `decoded` is true when the transport already undid the content-encoding (fetch).
-   * False when the body must not be read (its declared length is over the limit): stop the exchange.
+   * False when the body must not be read (declared over the limit, an unknown coding): stop the exchange.
    */
   head(status: number, headers: Headers.Headers, decoded: boolean): boolean
   /** A body chunk; false when the body went past the limit: stop the exchange (close, do not drain). */
@@ -80,6 +118,12 @@ export class Reader implements Sink {
   /** Set when the exchange failed (no response, or a body that broke off): what it failed with. */
   failed = false
   cause: unknown = undefined
+  /** The content-encoding being undone, if any. */
+  encoding: string | undefined = undefined
+  /** Set when the body could not be decoded: the encoding and why. */
+  encodingError: string | undefined = undefined
+  private decoder: Zlib.Gunzip | undefined = undefined
+  private encodedSize = 0
   private chunks: Array<Uint8Array> = []
   private size = 0
 
@@ -96,7 +140,7 @@ export class Reader implements Sink {
     return this.status >= 200 && this.status < 300
   }
 
-  head(status: number, headers: Headers.Headers, _decoded: boolean): boolean {
+  head(status: number, headers: Headers.Headers, decoded: boolean): boolean {
     if (this.settled) return true
     this.status = status
     this.headers = headers
@@ -105,21 +149,76 @@ export class Reader implements Sink {
     if (noBody(status, this.method)) return this.settle()
     const declared = declaredLength(headers["content-length"])
     if (declared === 0) return this.settle()
+    const coding = headers["content-encoding"]?.trim().toLowerCase()
+    if (coding !== undefined && coding !== "" && coding !== "identity") {
+      // A transport that decodes (fetch) passes codings it does not know through as they are.
+      if (!supported(coding)) {
+        this.encoding = coding
+        this.encodingError = `content-encoding "${coding.slice(0, 50)}" is not one apikit decodes (${acceptEncoding})`
+        this.settle()
+        return false
+      }
+      if (!decoded) this.encoding = coding
+    }
     return declared === undefined || declared <= this.limit || this.stop()
   }
 
   data(chunk: Uint8Array): boolean {
-    if (this.settled) return true
+    // Past a limit or an undecodable body found while decoding: the transport stops the exchange.
+    if (this.settled) return !this.truncated && this.encodingError === undefined
+    if (this.encoding !== undefined) return this.decode(chunk)
     this.chunks.push(chunk)
     this.size += chunk.length
     return this.size <= this.limit || this.stop()
   }
 
-  end(): void {
-    if (this.settled) return
+  private decode(chunk: Uint8Array): boolean {
+    this.encodedSize += chunk.length
+    if (this.encodedSize > this.limit) return this.stop()
+    let decoder = this.decoder
+    if (decoder === undefined) {
+      decoder = this.decoder = decoderFor(this.encoding!, chunk)!
+      decoder.on("data", (out: Uint8Array) => {
+        if (this.settled) return
+        this.chunks.push(out)
+        this.size += out.length
+        if (this.size > this.limit) this.stop()
+      })
+      decoder.on("error", (e: Error) => {
+        if (this.settled) return
+        this.encodingError = `${this.encoding}: ${e.message}`
+        this.chunks = []
+        this.dropDecoder()
+        this.settle()
+      })
+      decoder.on("end", () => {
+        if (this.settled) return
+        this.finish()
+      })
+    }
+    decoder.write(chunk)
+    return true
+  }
+
+  private dropDecoder(): void {
+    const decoder = this.decoder
+    if (decoder !== undefined) {
+      this.decoder = undefined
+      decoder.destroy()
+    }
+  }
+
+  private finish(): void {
     this.body = concat(this.chunks, this.size)
     this.chunks = []
     this.settle()
+  }
+
+  end(): void {
+    if (this.settled) return
+    // Decoding: the reader settles when the decoder has flushed what is left.
+    if (this.decoder !== undefined) this.decoder.end()
+    else this.finish()
   }
 
   fail(cause: unknown): void {
@@ -128,6 +227,7 @@ export class Reader implements Sink {
     this.failed = true
     this.cause = cause
     this.chunks = []
+    this.dropDecoder()
     this.onSettled(this)
   }
 
@@ -136,6 +236,7 @@ export class Reader implements Sink {
     this.truncated = true
     this.body = concat(this.chunks, Math.min(this.size, this.limit))
     this.chunks = []
+    this.dropDecoder()
     this.settle()
     return false
   }

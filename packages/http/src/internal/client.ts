@@ -22,8 +22,9 @@ import type * as ApiError from "../ApiError.js"
 import * as Policy from "../Policy.js"
 import * as Redaction from "../Redaction.js"
 import * as attempt from "./attempt.js"
+import { acceptEncoding } from "./body.js"
 import { decode } from "./decode.js"
-import { encodeBody, idempotentMethods, parseBaseUrl, resolveTarget } from "./request.js"
+import { encodeBody, gzip, idempotentMethods, parseBaseUrl, resolveTarget } from "./request.js"
 import * as timeout from "./timeout.js"
 import * as transports from "./transport.js"
 
@@ -43,7 +44,8 @@ export const make = (
     const maxBytes = options.maxResponseBytes ?? defaultMaxResponseBytes
     const defaultAttempt = options.timeout?.attempt === undefined ? undefined : Duration.decode(options.timeout.attempt)
     const defaultTotal = options.timeout?.total === undefined ? undefined : Duration.decode(options.timeout.total)
-    const defaultHeaders = Headers.fromInput({ accept: "application/json" })
+    // Compressed answers are decoded as they stream in (internal/body.ts), within maxResponseBytes.
+    const defaultHeaders = Headers.fromInput({ accept: "application/json", "accept-encoding": acceptEncoding })
     const reveal = (input: Readonly<Record<string, string | Redacted.Redacted<string>>> | undefined) => {
       const out: Record<string, string> = {}
       if (input !== undefined) {
@@ -104,6 +106,12 @@ export const make = (
         body = encoded.right
       }
       let headers = opts.headers === undefined ? clientHeaders : Headers.setAll(clientHeaders, reveal(opts.headers))
+      if (opts.compress === "gzip") {
+        const gzipped = gzip(method, shownUrl, body)
+        if (Either.isLeft(gzipped)) return Effect.fail(gzipped.left)
+        body = gzipped.right
+        headers = Headers.set(headers, "content-encoding", "gzip")
+      }
       const key = opts.idempotencyKey === true ? globalThis.crypto.randomUUID() : opts.idempotencyKey
       if (key !== undefined) headers = Headers.set(headers, "idempotency-key", key)
 

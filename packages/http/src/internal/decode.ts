@@ -51,11 +51,13 @@ export const decode = <A>(
     } catch (e) {
       if (schema === undefined) return Effect.succeed(text as A)
       const type = response.headers["content-type"] ?? "no content-type"
+      const coding = response.headers["content-encoding"]
+      const shown = coding === undefined ? type : `${type}, content-encoding: ${coding}`
       return decodeFailure(
         response,
         context,
         "InvalidJson",
-        `${(e as Error).message} (content-type: ${Redaction.excerpt(type, 100)})`
+        `${(e as Error).message} (content-type: ${Redaction.excerpt(shown, 150)})`
       )
     }
   }

@@ -9,6 +9,7 @@ import * as HttpBody from "@effect/platform/HttpBody"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import type * as Schema from "effect/Schema"
+import * as Zlib from "node:zlib"
 import type { QueryValue } from "../ApiClient.js"
 import * as ApiError from "../ApiError.js"
 import * as Redaction from "../Redaction.js"
@@ -200,4 +201,31 @@ export const encodeBody = <B, BI>(
   }
   if (json === undefined) return Either.left(invalid(method, url, "InvalidBody", "the body serializes to nothing"))
   return Either.right(HttpBody.text(json, "application/json"))
+}
+
+/** A buffered body, gzipped (`compress: "gzip"`); streams and forms are refused rather than buffered. */
+export const gzip = (
+  method: string,
+  url: string,
+  body: HttpBody.HttpBody
+): Either.Either<HttpBody.HttpBody, ApiError.InvalidRequest> => {
+  const bytes = body._tag === "Uint8Array"
+    ? body.body
+    : body._tag === "Raw" && typeof body.body === "string"
+    ? new TextEncoder().encode(body.body)
+    : body._tag === "Raw" && body.body instanceof Uint8Array
+    ? body.body
+    : undefined
+  if (bytes === undefined) {
+    return Either.left(
+      invalid(
+        method,
+        url,
+        "InvalidBody",
+        `compress: "gzip" applies to buffered bodies (JSON, text, bytes), not ${body._tag}`
+      )
+    )
+  }
+  const contentType = body._tag === "Empty" ? undefined : body.contentType
+  return Either.right(HttpBody.uint8Array(Zlib.gzipSync(bytes), contentType))
 }

@@ -71,9 +71,16 @@ export const of = (client: HttpClient.HttpClient): Transport => {
 
 // The fetch client's response wraps a web Response, whose body fetch has already decoded
 // (Content-Encoding is kept in the headers): decoding it again would fail.
-const decodedByTransport = (response: HttpClientResponse.HttpClientResponse): boolean =>
-  typeof globalThis.Response === "function" &&
-  (response as unknown as { readonly source?: unknown }).source instanceof globalThis.Response
+// (The platform client wraps its responses: the web Response is the `source` of the `original`.)
+const decodedByTransport = (response: HttpClientResponse.HttpClientResponse): boolean => {
+  if (typeof globalThis.Response !== "function") return false
+  let current = response as unknown as { readonly source?: unknown; readonly original?: unknown } | undefined
+  for (let depth = 0; depth < 4 && current !== undefined; depth++) {
+    if (current.source instanceof globalThis.Response) return true
+    current = current.original as typeof current
+  }
+  return false
+}
 
 const pump = (
   http: HttpClient.HttpClient,

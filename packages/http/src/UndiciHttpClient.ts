@@ -33,6 +33,7 @@ import * as Effect from "effect/Effect"
 import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as Undici from "undici"
 import * as transports from "./internal/transport.js"
@@ -147,11 +148,62 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
 }
 
 /**
- * An `HttpClient` over an undici dispatcher (the global one by default).
+ * TLS settings of the connections: a private CA, a client certificate for
+ * mTLS, the name the server's certificate must carry. A certificate the
+ * client cannot verify fails the call with `Transport{reason: "Tls"}` whose
+ * message starts with the OpenSSL/Node code (`UNABLE_TO_VERIFY_LEAF_SIGNATURE`,
+ * `ERR_TLS_CERT_ALTNAME_INVALID`, `CERT_HAS_EXPIRED`, ...).
  *
  * @since 0.1.0
  */
-export const make = (dispatcher: Undici.Dispatcher = Undici.getGlobalDispatcher()): HttpClient.HttpClient => {
+export interface TlsOptions {
+  /** Certificate authorities to trust (PEM), instead of Node's bundled roots. */
+  readonly ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array> | undefined
+  /** The client certificate chain (PEM), for servers that require mTLS. */
+  readonly cert?: string | Uint8Array | undefined
+  /** The client certificate's private key (PEM); keep it `Redacted` until here. */
+  readonly key?: Redacted.Redacted<string> | string | Uint8Array | undefined
+  /** The server name to send (SNI) and to check the certificate against, when it is not the URL's host. */
+  readonly servername?: string | undefined
+}
+
+/**
+ * How the client connects. Without options it uses undici's global dispatcher.
+ *
+ * @since 0.1.0
+ */
+export interface Options {
+  /** The undici dispatcher to send with (an `Agent`, a `Pool`, a `ProxyAgent`, a mock). */
+  readonly dispatcher?: Undici.Dispatcher | undefined
+  /** TLS settings; they make a dispatcher of their own (an `Agent`) when `dispatcher` is not given. */
+  readonly tls?: TlsOptions | undefined
+}
+
+const connectOptions = (tls: TlsOptions): Undici.buildConnector.BuildOptions => {
+  const key = tls.key
+  return {
+    ...(tls.ca === undefined ? {} : { ca: tls.ca as Array<string> }),
+    ...(tls.cert === undefined ? {} : { cert: tls.cert as string }),
+    ...(key === undefined ? {} : { key: Redacted.isRedacted(key) ? Redacted.value(key) : key as string }),
+    ...(tls.servername === undefined ? {} : { servername: tls.servername })
+  }
+}
+
+/** The dispatcher `options` describe. @internal */
+const dispatcherOf = (options: Options): Undici.Dispatcher =>
+  options.dispatcher ??
+    (options.tls === undefined
+      ? Undici.getGlobalDispatcher()
+      : new Undici.Agent({ connect: connectOptions(options.tls) }))
+
+/**
+ * An `HttpClient` over an undici dispatcher (the global one by default), or
+ * over the dispatcher that `options` describe (TLS settings).
+ *
+ * @since 0.1.0
+ */
+export const make = (input: Undici.Dispatcher | Options = {}): HttpClient.HttpClient => {
+  const dispatcher = input instanceof Undici.Dispatcher ? input : dispatcherOf(input)
   const options = (request: HttpClientRequest.HttpClientRequest) => {
     const { origin, path } = target(request)
     return {
@@ -194,3 +246,38 @@ export const make = (dispatcher: Undici.Dispatcher = Undici.getGlobalDispatcher(
  * @since 0.1.0
  */
 export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.sync(HttpClient.HttpClient, () => make())
+
+/**
+ * The lean undici `HttpClient` with options (TLS settings, a dispatcher). A
+ * dispatcher it makes itself is closed when the layer is released.
+ *
+ * @since 0.1.0
+ * @example
+ * import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
+ * import { Config, Effect, Layer } from "effect"
+ *
+ * // A private CA and a client certificate (mTLS), from configuration.
+ * const transport = Layer.unwrapEffect(Effect.gen(function*() {
+ *   return UndiciHttpClient.layerWith({
+ *     tls: {
+ *       ca: yield* Config.string("API_CA_PEM"),
+ *       cert: yield* Config.string("API_CLIENT_CERT_PEM"),
+ *       key: yield* Config.redacted("API_CLIENT_KEY_PEM")
+ *     }
+ *   })
+ * }))
+ */
+export const layerWith = (options: Options): Layer.Layer<HttpClient.HttpClient> =>
+  Layer.scoped(
+    HttpClient.HttpClient,
+    Effect.map(
+      Effect.acquireRelease(
+        Effect.sync(() => dispatcherOf(options)),
+        (dispatcher) =>
+          dispatcher === options.dispatcher || dispatcher === Undici.getGlobalDispatcher()
+            ? Effect.void
+            : Effect.promise(() => dispatcher.close())
+      ),
+      (dispatcher) => make(dispatcher)
+    )
+  )

@@ -30,6 +30,28 @@ export interface TimeoutOptions {
 }
 
 /**
+ * Which redirects a client follows. By default: same-origin redirects of GET
+ * and HEAD (301, 302, 303, 307, 308), of any method for 303 (as a GET without
+ * body), and 307/308 of other methods when the body can be sent again; at
+ * most 5 in a row. A redirect that is not followed fails the call with
+ * `UnexpectedStatus` carrying `location`.
+ *
+ * @since 0.1.0
+ */
+export interface RedirectOptions {
+  /** `false` follows nothing (default `true`). */
+  readonly follow?: boolean | undefined
+  /** The most redirects followed in one attempt (default 5); one more is `UnexpectedStatus`. */
+  readonly limit?: number | undefined
+  /**
+   * Follow redirects to another origin (default `false`). They are sent without any credential: no
+   * header the auth policy stamped (whatever its name), no query parameter it added, no header given as
+   * `Redacted`, no `authorization`, `cookie` or `proxy-authorization`.
+   */
+  readonly crossOrigin?: boolean | undefined
+}
+
+/**
  * How an ApiClient is built. Policy slots default to none.
  *
  * @since 0.1.0
@@ -44,6 +66,8 @@ export interface Options {
   readonly timeout?: TimeoutOptions | undefined
   /** Responses with larger bodies fail with ResponseTooLarge (default 10 MiB). */
   readonly maxResponseBytes?: number | undefined
+  /** Which redirects are followed (default: same-origin ones, see {@link RedirectOptions}). */
+  readonly redirects?: RedirectOptions | undefined
   readonly auth?: Policy.AuthPolicy | undefined
   readonly rateLimit?: Policy.RateLimitPolicy | undefined
   readonly circuitBreaker?: Policy.CircuitBreakerPolicy | undefined

@@ -185,13 +185,24 @@ export class ServerError extends Schema.TaggedError<ServerError>()("ServerError"
 }
 
 /**
- * Any other non-2xx status (1xx, 3xx, other 4xx).
+ * Any other non-2xx status (1xx, 3xx, other 4xx). A redirect that was not
+ * followed (see `ApiClient.RedirectOptions`) carries its `location`.
  *
  * @since 0.1.0
  */
-export class UnexpectedStatus extends Schema.TaggedError<UnexpectedStatus>()("UnexpectedStatus", response) {
+export class UnexpectedStatus extends Schema.TaggedError<UnexpectedStatus>()("UnexpectedStatus", {
+  ...response,
+  /** A redirect's `Location`, resolved against the request URL (secrets masked), when it was not followed. */
+  location: Schema.optional(Schema.String),
+  /** Why a redirect was not followed. */
+  redirect: Schema.optional(Schema.String)
+}) {
   override get message() {
-    return `${where(this)} returned unexpected status ${this.status}${rid(this)}${excerpt(this)}`
+    return this.location === undefined
+      ? `${where(this)} returned unexpected status ${this.status}${rid(this)}${excerpt(this)}`
+      : `${where(this)} redirected (${this.status}) to ${this.location}, not followed${
+        this.redirect === undefined ? "" : `: ${this.redirect}`
+      }${rid(this)}`
   }
 }
 

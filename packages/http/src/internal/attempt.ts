@@ -25,6 +25,7 @@ import * as Policy from "../Policy.js"
 import * as Redaction from "../Redaction.js"
 import { Reader } from "./body.js"
 import * as classify from "./classify.js"
+import * as redirect from "./redirect.js"
 import * as timeout from "./timeout.js"
 import * as transports from "./transport.js"
 import type { Transport } from "./transport.js"
@@ -138,6 +139,23 @@ export const toApiResponse = (
   )
 }
 
+/** A redirect that was not followed: `UnexpectedStatus` with where it led and why it stopped. */
+const notFollowed = (
+  reader: Reader,
+  context: Policy.CallContext,
+  decision: { readonly location: string; readonly reason: string }
+): ApiError.UnexpectedStatus => {
+  const id = classify.requestId(reader.headers)
+  return new ApiError.UnexpectedStatus({
+    method: context.method,
+    url: context.url,
+    status: reader.status,
+    location: decision.location,
+    redirect: decision.reason,
+    ...(id === undefined ? {} : { requestId: id })
+  })
+}
+
 // Effect's default tracer keeps spans in memory only, where nobody reads them: under it (or with
 // tracing disabled) ApiClient records no spans. Any other tracer (OpenTelemetry, Capture) gets them.
 const nativeTracer = Effect.runSync(Effect.tracer)
@@ -185,7 +203,8 @@ const attemptSpan = (context: Policy.CallContext) => ({
 export const send = (
   transport: Transport,
   limits: { readonly maxBytes: number; readonly errorLimit: number },
-  cooperative: boolean
+  cooperative: boolean,
+  redirects: redirect.Redirects
 ): Policy.Send =>
 (request, context) =>
   Effect.withFiberRuntime((fiber) => {
@@ -202,20 +221,33 @@ export const send = (
     }
     const debug = LogLevel.greaterThanEqual(LogLevel.Debug, fiber.getFiberRef(FiberRef.currentMinimumLogLevel))
     const traced = tracing(fiber)
-    const run = (onStatus?: (status: number) => void) =>
+    const end = timer === undefined ? undefined : start + timer.millis
+    // One exchange, then the next one when the response is a redirect the policy follows
+    // (within the same timer).
+    const hop = (
+      outgoing: HttpClientRequest.HttpClientRequest,
+      hops: number,
+      onStatus: ((status: number) => void) | undefined
+    ): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> =>
       exchange(
         transport,
-        request,
+        outgoing,
         fiber,
         clock,
         limits,
-        timer?.millis,
+        end === undefined ? undefined : hops === 0 ? timer!.millis : Math.max(0, end - clock.unsafeCurrentTimeMillis()),
         (reader) => {
-          if (onStatus !== undefined && !reader.failed) onStatus(reader.status)
+          if (!reader.failed) {
+            const decision = redirect.decide(reader.status, reader.headers, outgoing, context, redirects, hops)
+            if (decision._tag === "Follow") return hop(decision.request, hops + 1, onStatus)
+            if (onStatus !== undefined) onStatus(reader.status)
+            if (decision._tag === "Stop") return Effect.fail(notFollowed(reader, context, decision))
+          }
           return toApiResponse(reader, context, clock)
         },
         () => timedOut(context, timer!)
       )
+    const run = (onStatus?: (status: number) => void) => hop(request, 0, onStatus)
     if (!debug && !traced) return run()
     if (!debug) {
       // Nothing inside an attempt logs or opens spans, so its span need not become the

@@ -24,6 +24,7 @@ import * as Redaction from "../Redaction.js"
 import * as attempt from "./attempt.js"
 import { acceptEncoding } from "./body.js"
 import { decode } from "./decode.js"
+import * as redirect from "./redirect.js"
 import { encodeBody, gzip, idempotentMethods, parseBaseUrl, resolveTarget } from "./request.js"
 import * as timeout from "./timeout.js"
 import * as transports from "./transport.js"
@@ -57,6 +58,16 @@ export const make = (
       return out
     }
     const clientHeaders = Headers.setAll(defaultHeaders, reveal(options.headers))
+    const secretNames = (input: Readonly<Record<string, string | Redacted.Redacted<string>>> | undefined) => {
+      const out: Array<string> = []
+      if (input !== undefined) {
+        for (const key in input) if (Redacted.isRedacted(input[key])) out.push(key.toLowerCase())
+      }
+      return out
+    }
+    const clientSecret = secretNames(options.headers)
+    // What a redirect to another origin may take along (internal/redirect.ts).
+    const clientCallHeaders: redirect.CallHeaders = { headers: clientHeaders, secret: new Set(clientSecret) }
     // The request of a call with the client's headers and no body, per method, made once: building a
     // platform request takes four copies (method, URL, headers, body); setting the URL on this takes one.
     const bareRequests = new Map<string, HttpClientRequest.HttpClientRequest>()
@@ -84,7 +95,12 @@ export const make = (
     const cooperative = policies.every((p) => p.honorsDeadline === true)
 
     // Composed once, innermost (the last slot) first, so the outermost slot wraps everything inside it.
-    let pipeline = attempt.send(transport, limits, cooperative)
+    const redirects: redirect.Redirects = {
+      follow: options.redirects?.follow ?? true,
+      limit: options.redirects?.limit ?? 5,
+      crossOrigin: options.redirects?.crossOrigin ?? false
+    }
+    let pipeline = attempt.send(transport, limits, cooperative, redirects)
     for (let i = policies.length - 1; i >= 0; i--) pipeline = policies[i]!.wrap(pipeline)
     /** One call; `finish` turns the 2xx response into what the caller gets (a value or an Exchange). */
     const call = <A, I, B, BI, Out>(
@@ -139,8 +155,11 @@ export const make = (
           attemptTimeout,
           totalTimeout: total,
           attempt: 1,
-          cost: opts.cost ?? 1
-        }
+          cost: opts.cost ?? 1,
+          [redirect.callHeaders]: headers === clientHeaders
+            ? clientCallHeaders
+            : { headers, secret: new Set([...clientSecret, ...secretNames(opts.headers)]) }
+        } as Policy.CallContext
         let sent = pipeline(request, context)
         if (total !== undefined && !cooperative) {
           sent = timeout.timeoutFailOn(clock, sent, total, () => Policy.deadlineExceeded(context))

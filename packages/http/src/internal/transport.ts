@@ -12,10 +12,12 @@
  *
  * @internal
  */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
@@ -108,6 +110,15 @@ const pump = (
     Effect.catchAllCause((cause) => Effect.sync(() => sink.fail(Cause.squash(cause))))
   )
 
+// fetch follows redirects by itself (and takes along any header but Authorization to another
+// origin): it is told not to, so the attempt's redirect policy decides (internal/redirect.ts).
+const manualRedirects = (context: Context.Context<never>): Context.Context<never> => {
+  const init: RequestInit = Context.getOrElse(context, FetchHttpClient.RequestInit, () => ({}))
+  return init.redirect === "manual"
+    ? context
+    : Context.add(context, FetchHttpClient.RequestInit, { ...init, redirect: "manual" })
+}
+
 /**
  * The generic transport over a platform `HttpClient`: the exchange runs in a
  * fiber of its own (with the attempt's services and FiberRefs), aborting it
@@ -122,7 +133,7 @@ export const fromHttpClient = (platform: HttpClient.HttpClient): Transport => {
     printsHeaders: true,
     start(request, sink, fiber) {
       const runtime = Runtime.make({
-        context: fiber.currentContext,
+        context: manualRedirects(fiber.currentContext),
         fiberRefs: fiber.getFiberRefs(),
         runtimeFlags: Runtime.defaultRuntimeFlags
       })

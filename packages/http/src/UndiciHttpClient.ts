@@ -52,9 +52,24 @@ const bodyOf = (body: HttpBody.HttpBody): RequestBody => {
     case "Raw":
       return body.body as RequestBody
     case "FormData":
-      return body.formData as unknown as RequestBody
+      // Handled in `options` (it needs its content-type): undici 7 cannot serialize Node 20's FormData.
+      return null
     case "Stream":
       return Stream.toAsyncIterable(Stream.orDie(body.stream)) as unknown as RequestBody
+  }
+}
+
+/**
+ * A FormData (files and fields) as a multipart/form-data stream and its content-type with the
+ * boundary, serialized by Node's own web `Response` (the fetch implementation bundled with Node),
+ * which knows the global FormData that undici 7's dispatcher cannot serialize. Made anew on each
+ * attempt, so a form body can be sent again.
+ */
+const multipart = (formData: FormData): { readonly body: RequestBody; readonly contentType: string } => {
+  const response = new globalThis.Response(formData)
+  return {
+    body: response.body as unknown as RequestBody,
+    contentType: response.headers.get("content-type") ?? "multipart/form-data"
   }
 }
 
@@ -206,12 +221,13 @@ export const make = (input: Undici.Dispatcher | Options = {}): HttpClient.HttpCl
   const dispatcher = input instanceof Undici.Dispatcher ? input : dispatcherOf(input)
   const options = (request: HttpClientRequest.HttpClientRequest) => {
     const { origin, path } = target(request)
+    const form = request.body._tag === "FormData" ? multipart(request.body.formData) : undefined
     return {
       origin,
       path,
       method: request.method,
-      headers: request.headers,
-      body: bodyOf(request.body),
+      headers: form === undefined ? request.headers : { ...request.headers, "content-type": form.contentType },
+      body: form === undefined ? bodyOf(request.body) : form.body,
       // Timeouts belong to the Effect clock (ApiClient's attempt timeout), not to the socket.
       headersTimeout: 0,
       bodyTimeout: 0

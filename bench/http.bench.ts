@@ -3,7 +3,8 @@
  * process, each client in its own process (so peak RSS and CPU are its own).
  * `pnpm bench http`; HTTP_REQUESTS sets requests per run (default 20,000),
  * HTTP_ROUNDS the runs per client (default 3, interleaved; the median run is
- * reported, so one noisy moment does not decide a ratio).
+ * reported, so one noisy moment does not decide a ratio), HTTP_CLIENTS a
+ * comma-separated list of name parts to run only some clients.
  *
  * apikit is loaded from each package's `dist/` (`pnpm bench` builds first, and
  * without the `@apikit/source` condition `@apikit/*` resolves to the build), as
@@ -19,6 +20,9 @@ import { clients } from "./http/clients.js"
 const here = fileURLToPath(new URL(".", import.meta.url))
 const requests = Number(process.env["HTTP_REQUESTS"] ?? 20_000)
 const rounds = Number(process.env["HTTP_ROUNDS"] ?? 3)
+// HTTP_CLIENTS="undici.request,full pipeline" runs only the clients whose names contain one of these.
+const only = process.env["HTTP_CLIENTS"]?.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
+const selected = Object.keys(clients).filter((name) => only === undefined || only.some((o) => name.includes(o)))
 
 interface Row {
   readonly client: string
@@ -80,7 +84,7 @@ export const run = async (): Promise<string> => {
       const runs = new Map<string, Array<Row>>()
       // Interleaved: every client runs once per round, so a slow moment of the machine hits all of them.
       for (let round = 0; round < rounds; round++) {
-        for (const name of Object.keys(clients)) {
+        for (const name of selected) {
           const out = execFileSync(
             process.execPath,
             [
@@ -98,7 +102,7 @@ export const run = async (): Promise<string> => {
           runs.set(name, [...(runs.get(name) ?? []), row])
         }
       }
-      for (const name of Object.keys(clients)) rows.push(median(runs.get(name)!))
+      for (const name of selected) rows.push(median(runs.get(name)!))
     }
   } finally {
     server.kill("SIGTERM")

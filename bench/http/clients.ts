@@ -74,6 +74,49 @@ const apikitNoPolicies = (transport: "node" | "undici") => async (url: string) =
   return effectDriver(runtime, api.get(base.pathname, { success: await project() }))
 }
 
+// What a production integration runs: OAuth2 client credentials (the token is fetched
+// once, then served from the cache), a permissive limiter, a closed breaker,
+// transient retries, attempt and total timeouts and a Schema-decoded body. `generic`
+// wraps the UndiciHttpClient, so attempts run behind the generic transport instead of dispatch.
+const apikitFullPipeline = (generic: boolean) => async (url: string) => {
+  await undici()
+  const { Effect, Layer, ManagedRuntime, Redacted } = await import("effect")
+  const { ApiClient } = await import("@apikit/http")
+  const UndiciHttpClient = await import("@apikit/http/UndiciHttpClient")
+  const { OAuth2, TokenStore } = await import("@apikit/auth")
+  const { RateLimit } = await import("@apikit/rate-limit")
+  const { CircuitBreaker, CircuitBreakerStore } = await import("@apikit/circuit-breaker")
+  const { Retry } = await import("@apikit/retry")
+  const HttpClient = await import("@effect/platform/HttpClient")
+  const transport = generic
+    ? Layer.succeed(HttpClient.HttpClient, HttpClient.mapRequest(UndiciHttpClient.make(), (r) => r))
+    : UndiciHttpClient.layer
+  const runtime = ManagedRuntime.make(
+    Layer.mergeAll(
+      transport,
+      TokenStore.layerMemory,
+      RateLimit.layerMemory,
+      CircuitBreakerStore.layerMemory
+    )
+  )
+  const base = new URL(url)
+  const api = await runtime.runPromise(Effect.gen(function*() {
+    return yield* ApiClient.make({
+      baseUrl: base.origin,
+      auth: yield* OAuth2.clientCredentials({
+        tokenUrl: `${base.origin}/oauth/token`,
+        clientId: "bench",
+        clientSecret: Redacted.make("bench-secret")
+      }),
+      rateLimit: yield* RateLimit.make({ limit: 1_000_000_000, window: "1 second" }),
+      circuitBreaker: yield* CircuitBreaker.make(),
+      retry: Retry.transient(),
+      timeout: { attempt: "5 seconds", total: "30 seconds" }
+    })
+  }))
+  return effectDriver(runtime, api.get(base.pathname, { success: await project() }))
+}
+
 export const clients: Record<string, (url: string) => Promise<Driver>> = {
   "undici.request": async (url) => {
     const { request } = await undici()
@@ -136,43 +179,9 @@ export const clients: Record<string, (url: string) => Promise<Driver>> = {
 
   "apikit ApiClient (no policies) + UndiciHttpClient": apikitNoPolicies("undici"),
 
-  // What a production integration runs: OAuth2 client credentials (the token is fetched
-  // once, then served from the cache), a permissive limiter, a closed breaker,
-  // transient retries, attempt and total timeouts and a Schema-decoded body.
-  "apikit ApiClient (full pipeline)": async (url) => {
-    await undici()
-    const { Effect, Layer, ManagedRuntime, Redacted } = await import("effect")
-    const { ApiClient } = await import("@apikit/http")
-    const UndiciHttpClient = await import("@apikit/http/UndiciHttpClient")
-    const { OAuth2, TokenStore } = await import("@apikit/auth")
-    const { RateLimit } = await import("@apikit/rate-limit")
-    const { CircuitBreaker, CircuitBreakerStore } = await import("@apikit/circuit-breaker")
-    const { Retry } = await import("@apikit/retry")
-    const runtime = ManagedRuntime.make(
-      Layer.mergeAll(
-        UndiciHttpClient.layer,
-        TokenStore.layerMemory,
-        RateLimit.layerMemory,
-        CircuitBreakerStore.layerMemory
-      )
-    )
-    const base = new URL(url)
-    const api = await runtime.runPromise(Effect.gen(function*() {
-      return yield* ApiClient.make({
-        baseUrl: base.origin,
-        auth: yield* OAuth2.clientCredentials({
-          tokenUrl: `${base.origin}/oauth/token`,
-          clientId: "bench",
-          clientSecret: Redacted.make("bench-secret")
-        }),
-        rateLimit: yield* RateLimit.make({ limit: 1_000_000_000, window: "1 second" }),
-        circuitBreaker: yield* CircuitBreaker.make(),
-        retry: Retry.transient(),
-        timeout: { attempt: "5 seconds", total: "30 seconds" }
-      })
-    }))
-    return effectDriver(runtime, api.get(base.pathname, { success: await project() }))
-  },
+  "apikit ApiClient (full pipeline)": apikitFullPipeline(false),
+
+  "apikit ApiClient (full pipeline), generic transport": apikitFullPipeline(true),
 
   got: async (url) => {
     const { default: got } = await import("got")

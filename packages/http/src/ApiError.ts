@@ -190,13 +190,24 @@ export class ServerError extends Schema.TaggedError<ServerError>()("ServerError"
 }
 
 /**
- * Any other non-2xx status (1xx, 3xx, other 4xx).
+ * Any other non-2xx status (1xx, 3xx, other 4xx). A redirect that was not
+ * followed (see `ApiClient.RedirectOptions`) carries its `location`.
  *
  * @since 0.1.0
  */
-export class UnexpectedStatus extends Schema.TaggedError<UnexpectedStatus>()("UnexpectedStatus", response) {
+export class UnexpectedStatus extends Schema.TaggedError<UnexpectedStatus>()("UnexpectedStatus", {
+  ...response,
+  /** A redirect's `Location`, resolved against the request URL (secrets masked), when it was not followed. */
+  location: Schema.optional(Schema.String),
+  /** Why a redirect was not followed. */
+  redirect: Schema.optional(Schema.String)
+}) {
   override get message() {
-    return `${where(this)} returned unexpected status ${this.status}${rid(this)}${excerpt(this)}`
+    return this.location === undefined
+      ? `${where(this)} returned unexpected status ${this.status}${rid(this)}${excerpt(this)}`
+      : `${where(this)} redirected (${this.status}) to ${this.location}, not followed${
+        this.redirect === undefined ? "" : `: ${this.redirect}`
+      }${rid(this)}`
   }
 }
 
@@ -240,21 +251,29 @@ export class Transport extends Schema.TaggedError<Transport>()("Transport", {
 /**
  * The response arrived but its body is not what the success Schema expects:
  * `InvalidJson` when it does not parse, `SchemaMismatch` when it parses but does
- * not match. `detail` says where and why (with secret-looking values masked).
+ * not match, `InvalidEncoding` when its `content-encoding` could not be undone
+ * (corrupt compressed data, or a coding apikit does not decode). `detail` says where and why (with secret-looking values masked).
  *
  * @since 0.1.0
  */
 export class DecodeError extends Schema.TaggedError<DecodeError>()("DecodeError", {
   ...response,
-  reason: Schema.Literal("InvalidJson", "SchemaMismatch"),
+  reason: Schema.Literal("InvalidJson", "SchemaMismatch", "InvalidEncoding"),
   detail: Schema.String
 }) {
   override get message() {
-    return this.reason === "InvalidJson"
-      ? `${where(this)} returned ${this.status} with a body that is not valid JSON${rid(this)}: ${this.detail}`
-      : `${where(this)} returned ${this.status} with a body that does not match the expected schema${
-        rid(this)
-      }:\n${this.detail}`
+    switch (this.reason) {
+      case "InvalidJson":
+        return `${where(this)} returned ${this.status} with a body that is not valid JSON${rid(this)}: ${this.detail}`
+      case "InvalidEncoding":
+        return `${where(this)} returned ${this.status} with a body that could not be decoded${
+          rid(this)
+        }: ${this.detail}`
+      default:
+        return `${where(this)} returned ${this.status} with a body that does not match the expected schema${
+          rid(this)
+        }:\n${this.detail}`
+    }
   }
 }
 

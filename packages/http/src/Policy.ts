@@ -100,11 +100,21 @@ export type Send = (
 ) => Effect.Effect<ApiResponse, ApiError.ApiError>
 
 /**
- * The slots of the pipeline, outermost first.
+ * The slots of the pipeline, outermost first: the one place their order is
+ * written. ApiClient composes the policies of a client in this order (an
+ * `ApiClient.Options` field per slot, named like it); moving a slot here
+ * moves it in every client.
  *
  * @since 0.1.0
  */
-export type Slot = "cache" | "retry" | "auth" | "circuitBreaker" | "rateLimit"
+export const slots = ["cache", "retry", "auth", "circuitBreaker", "rateLimit"] as const
+
+/**
+ * The name of a slot of the pipeline.
+ *
+ * @since 0.1.0
+ */
+export type Slot = typeof slots[number]
 
 /**
  * A policy wraps the next stage of the pipeline. Its `slot` says where it

@@ -37,9 +37,11 @@ import * as Effect from "effect/Effect"
 import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as Undici from "undici"
-import * as lean from "./internal/lean.js"
+import * as transports from "./internal/transport.js"
+import * as undici from "./internal/undici.js"
 
 type Body = Undici.Dispatcher.ResponseData["body"]
 
@@ -54,9 +56,24 @@ const bodyOf = (body: HttpBody.HttpBody): RequestBody => {
     case "Raw":
       return body.body as RequestBody
     case "FormData":
-      return body.formData as unknown as RequestBody
+      // Handled in `options` (it needs its content-type): undici 7 cannot serialize Node 20's FormData.
+      return null
     case "Stream":
       return Stream.toAsyncIterable(Stream.orDie(body.stream)) as unknown as RequestBody
+  }
+}
+
+/**
+ * A FormData (files and fields) as a multipart/form-data stream and its content-type with the
+ * boundary, serialized by Node's own web `Response` (the fetch implementation bundled with Node),
+ * which knows the global FormData that undici 7's dispatcher cannot serialize. Made anew on each
+ * attempt, so a form body can be sent again.
+ */
+const multipart = (formData: FormData): { readonly body: RequestBody; readonly contentType: string } => {
+  const response = new globalThis.Response(formData)
+  return {
+    body: response.body as unknown as RequestBody,
+    contentType: response.headers.get("content-type") ?? "multipart/form-data"
   }
 }
 
@@ -150,19 +167,71 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
 }
 
 /**
- * An `HttpClient` over an undici dispatcher (the global one by default).
+ * TLS settings of the connections: a private CA, a client certificate for
+ * mTLS, the name the server's certificate must carry. A certificate the
+ * client cannot verify fails the call with `Transport{reason: "Tls"}` whose
+ * message starts with the OpenSSL/Node code (`UNABLE_TO_VERIFY_LEAF_SIGNATURE`,
+ * `ERR_TLS_CERT_ALTNAME_INVALID`, `CERT_HAS_EXPIRED`, ...).
  *
  * @since 0.1.0
  */
-export const make = (dispatcher: Undici.Dispatcher = Undici.getGlobalDispatcher()): HttpClient.HttpClient => {
+export interface TlsOptions {
+  /** Certificate authorities to trust (PEM), instead of Node's bundled roots. */
+  readonly ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array> | undefined
+  /** The client certificate chain (PEM), for servers that require mTLS. */
+  readonly cert?: string | Uint8Array | undefined
+  /** The client certificate's private key (PEM); keep it `Redacted` until here. */
+  readonly key?: Redacted.Redacted<string> | string | Uint8Array | undefined
+  /** The server name to send (SNI) and to check the certificate against, when it is not the URL's host. */
+  readonly servername?: string | undefined
+}
+
+/**
+ * How the client connects. Without options it uses undici's global dispatcher.
+ *
+ * @since 0.1.0
+ */
+export interface Options {
+  /** The undici dispatcher to send with (an `Agent`, a `Pool`, a `ProxyAgent`, a mock). */
+  readonly dispatcher?: Undici.Dispatcher | undefined
+  /** TLS settings; they make a dispatcher of their own (an `Agent`) when `dispatcher` is not given. */
+  readonly tls?: TlsOptions | undefined
+}
+
+const connectOptions = (tls: TlsOptions): Undici.buildConnector.BuildOptions => {
+  const key = tls.key
+  return {
+    ...(tls.ca === undefined ? {} : { ca: tls.ca as Array<string> }),
+    ...(tls.cert === undefined ? {} : { cert: tls.cert as string }),
+    ...(key === undefined ? {} : { key: Redacted.isRedacted(key) ? Redacted.value(key) : key as string }),
+    ...(tls.servername === undefined ? {} : { servername: tls.servername })
+  }
+}
+
+/** The dispatcher `options` describe. @internal */
+const dispatcherOf = (options: Options): Undici.Dispatcher =>
+  options.dispatcher ??
+    (options.tls === undefined
+      ? Undici.getGlobalDispatcher()
+      : new Undici.Agent({ connect: connectOptions(options.tls) }))
+
+/**
+ * An `HttpClient` over an undici dispatcher (the global one by default), or
+ * over the dispatcher that `options` describe (TLS settings).
+ *
+ * @since 0.1.0
+ */
+export const make = (input: Undici.Dispatcher | Options = {}): HttpClient.HttpClient => {
+  const dispatcher = input instanceof Undici.Dispatcher ? input : dispatcherOf(input)
   const options = (request: HttpClientRequest.HttpClientRequest) => {
     const { origin, path } = target(request)
+    const form = request.body._tag === "FormData" ? multipart(request.body.formData) : undefined
     return {
       origin,
       path,
       method: request.method,
-      headers: request.headers,
-      body: bodyOf(request.body),
+      headers: form === undefined ? request.headers : { ...request.headers, "content-type": form.contentType },
+      body: form === undefined ? bodyOf(request.body) : form.body,
       // Timeouts belong to the Effect clock (ApiClient's attempt timeout), not to the socket.
       headersTimeout: 0,
       bodyTimeout: 0
@@ -174,20 +243,20 @@ export const make = (dispatcher: Undici.Dispatcher = Undici.getGlobalDispatcher(
         effect,
         (request) =>
           Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
-            const aborter = lean.makeAbort()
+            const aborter = undici.makeAbort()
             ;(dispatcher.request({ ...options(request), signal: aborter }) as Promise<Undici.Dispatcher.ResponseData>)
               .then(
                 (response) => resume(Effect.succeed(new UndiciResponse(request, response))),
                 (cause) =>
                   resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
               )
-            return Effect.sync(() => lean.triggerAbort(aborter))
+            return Effect.sync(() => undici.triggerAbort(aborter))
           })
       ),
     Effect.succeed
   )
   // ApiClient runs its attempts straight over undici's dispatch when it finds this client unwrapped.
-  lean.register(client, (request, handler) => void dispatcher.dispatch(options(request), handler))
+  transports.register(client, undici.transport(dispatcher, options))
   return client
 }
 
@@ -197,3 +266,38 @@ export const make = (dispatcher: Undici.Dispatcher = Undici.getGlobalDispatcher(
  * @since 0.1.0
  */
 export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.sync(HttpClient.HttpClient, () => make())
+
+/**
+ * The lean undici `HttpClient` with options (TLS settings, a dispatcher). A
+ * dispatcher it makes itself is closed when the layer is released.
+ *
+ * @since 0.1.0
+ * @example
+ * import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
+ * import { Config, Effect, Layer } from "effect"
+ *
+ * // A private CA and a client certificate (mTLS), from configuration.
+ * const transport = Layer.unwrapEffect(Effect.gen(function*() {
+ *   return UndiciHttpClient.layerWith({
+ *     tls: {
+ *       ca: yield* Config.string("API_CA_PEM"),
+ *       cert: yield* Config.string("API_CLIENT_CERT_PEM"),
+ *       key: yield* Config.redacted("API_CLIENT_KEY_PEM")
+ *     }
+ *   })
+ * }))
+ */
+export const layerWith = (options: Options): Layer.Layer<HttpClient.HttpClient> =>
+  Layer.scoped(
+    HttpClient.HttpClient,
+    Effect.map(
+      Effect.acquireRelease(
+        Effect.sync(() => dispatcherOf(options)),
+        (dispatcher) =>
+          dispatcher === options.dispatcher || dispatcher === Undici.getGlobalDispatcher()
+            ? Effect.void
+            : Effect.promise(() => dispatcher.close())
+      ),
+      (dispatcher) => make(dispatcher)
+    )
+  )

@@ -244,6 +244,25 @@ describe("ApiClient", () => {
       MockHttp.get("/v1/exact", MockHttp.text(200, "y".repeat(1024)))
     ])))
 
+  it.effect("fills {name} placeholders with hyphens, dots and digits, and :name at a segment start", () =>
+    Effect.gen(function*() {
+      const api = yield* client()
+      const params = { "enterprise-team": "core team", "repo.name": "a/b", v2: 7, id: "p_1", name: "ops/1" }
+      yield* api.get("/teams/{enterprise-team}/repos/{repo.name}/{v2}", { params })
+      yield* api.get("/projects/:id", { params })
+      yield* api.post("/operations/{name}:cancel", { params })
+      const sent = (yield* MockHttp.requests).map((r) => r.url.href)
+      expect(sent).toEqual([
+        "https://api.example.com/v1/teams/core%20team/repos/a%2Fb/7",
+        "https://api.example.com/v1/projects/p_1",
+        "https://api.example.com/v1/operations/ops%2F1:cancel"
+      ])
+    }).pipe(withRoutes([
+      MockHttp.get("/v1/teams/:team/repos/:repo/:v", MockHttp.json(200, {})),
+      MockHttp.get("/v1/projects/:id", MockHttp.json(200, {})),
+      MockHttp.post("/v1/operations/:op", MockHttp.json(200, {}))
+    ])))
+
   it.effect("rejects bad base URLs, paths and bodies with InvalidRequest before sending anything", () =>
     Effect.gen(function*() {
       const reasons: Array<string> = []
@@ -258,6 +277,8 @@ describe("ApiClient", () => {
       const tag = (e: ApiError.ApiError) => e._tag === "InvalidRequest" ? e.reason : e._tag
       expect(tag(yield* failure(api.get("/projects/:id")))).toBe("MissingPathParam")
       expect(tag(yield* failure(api.get("/projects/:id", { params: { id: ".." } })))).toBe("InvalidPath")
+      expect(tag(yield* failure(api.get("/teams/{enterprise-team}/memberships")))).toBe("MissingPathParam")
+      expect(tag(yield* failure(api.get("/teams/{team", { params: { team: "x" } })))).toBe("InvalidPath")
       expect(tag(yield* failure(api.get("/with space")))).toBe("InvalidPath")
       expect(tag(yield* failure(api.get("https://evil.example.org/steal")))).toBe("CrossOrigin")
       expect(tag(yield* failure(api.post("/projects", { body: { name: "" }, bodySchema: NewProject })))).toBe(

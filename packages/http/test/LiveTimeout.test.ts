@@ -32,7 +32,7 @@ describe.each(transports)("ApiClient timeouts on the live Clock with %s", (_name
   it.live("an attempt timeout fails with Timeout(Attempt) and aborts the socket", () =>
     Effect.scoped(Effect.gen(function*() {
       const { baseUrl, closed } = yield* hanging
-      const api = yield* ApiClient.make({ baseUrl, timeout: { attempt: "20 millis" } })
+      const api = yield* ApiClient.make({ baseUrl, timeout: { attempt: "200 millis" } })
       const error = yield* Effect.flip(api.get("/hang"))
       expect(error._tag === "Timeout" && error.reason).toBe("Attempt")
       yield* Deferred.await(closed)
@@ -41,12 +41,12 @@ describe.each(transports)("ApiClient timeouts on the live Clock with %s", (_name
   for (
     const [title, options] of [
       ["a total timeout fails with Timeout(Deadline) and aborts the socket", {
-        timeout: { attempt: "1 hour", total: "20 millis" }
+        timeout: { attempt: "1 hour", total: "200 millis" }
       }],
-      ["a total timeout alone clamps the attempt and aborts the socket", { timeout: { total: "20 millis" } }],
+      ["a total timeout alone clamps the attempt and aborts the socket", { timeout: { total: "200 millis" } }],
       ["with a policy that makes no deadline promise, the watcher fiber ends the call", {
         retry: Policy.make("retry", "pass-through", (next) => next),
-        timeout: { total: "20 millis" }
+        timeout: { total: "200 millis" }
       }]
     ] as const
   ) {

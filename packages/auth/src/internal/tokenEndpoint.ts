@@ -1,14 +1,14 @@
 import { AuthError } from "@apikit/http/ApiError"
+import * as BoundedRequest from "@apikit/http/BoundedRequest"
 import * as Redaction from "@apikit/http/Redaction"
 import * as RetryAfter from "@apikit/http/RetryAfter"
-import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
 import * as Redacted from "effect/Redacted"
-import * as Stream from "effect/Stream"
 import { StoredToken } from "../TokenStore.js"
 import * as Jwt from "./signing.js"
 
@@ -45,31 +45,6 @@ const utf8 = new TextDecoder()
 
 /** Token responses are a few hundred bytes; a huge one is a broken or hostile endpoint. */
 const maxBodyBytes = 256 * 1024
-
-/** The body as text, or `undefined` past {@link maxBodyBytes} (reading stops there). */
-const readBounded = <E>(stream: Stream.Stream<Uint8Array, E>) =>
-  Effect.map(
-    Stream.runFoldWhile(
-      stream,
-      { chunks: [] as Array<Uint8Array>, size: 0 },
-      (s) => s.size <= maxBodyBytes,
-      (s, chunk) => {
-        s.chunks.push(chunk)
-        s.size += chunk.length
-        return s
-      }
-    ),
-    (s) => {
-      if (s.size > maxBodyBytes) return undefined
-      const all = new Uint8Array(s.size)
-      let offset = 0
-      for (const chunk of s.chunks) {
-        all.set(chunk, offset)
-        offset += chunk.length
-      }
-      return utf8.decode(all)
-    }
-  )
 
 const str = (u: unknown): string | undefined => (typeof u === "string" && u.length > 0 ? u : undefined)
 
@@ -194,40 +169,27 @@ export const send = (
   HttpClient.HttpClient
 > =>
   Effect.gen(function*() {
-    // The platform's own span would duplicate ours; ours is the one that is known to hold no secret.
-    const http = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
     const unavailable = (description: string) =>
       new AuthError({ reason: "TokenEndpointUnavailable", key: request.key, description, transient: request.retryable })
-    const { body, retryAfter, status } = yield* http.execute(outgoing).pipe(
-      Effect.flatMap((response) =>
-        Effect.map(readBounded(response.stream), (body) => ({
-          status: response.status,
-          body,
-          retryAfter: response.headers["retry-after"]
-        }))
-      ),
-      Effect.mapError((e) =>
-        unavailable(
-          e._tag === "RequestError"
-            ? `the token endpoint could not be reached (${e.reason})`
-            : `the token endpoint's response could not be read (${e.reason})`
-        )
-      ),
-      Effect.timeoutFail({
-        duration: request.timeout,
-        onTimeout: () => unavailable(`the token endpoint did not answer within ${Duration.format(request.timeout)}`)
-      })
+    // ApiClient's attempt (its transport choice, bounded body reader and timer), outside its pipeline:
+    // this request is what the auth slot of that pipeline waits for.
+    const response = yield* Effect.catchTags(
+      BoundedRequest.send(outgoing, { maxBytes: maxBodyBytes, timeout: request.timeout }),
+      {
+        Timeout: () => unavailable(`the token endpoint did not answer within ${Duration.format(request.timeout)}`),
+        Transport: (error) => unavailable(`the token endpoint could not be reached (${error.reason}): ${error.detail}`)
+      }
     )
-    if (body === undefined) {
+    if (response.truncated) {
       return yield* new AuthError({
         reason: "InvalidTokenResponse",
         key: request.key,
-        status,
+        status: response.status,
         description: `the token endpoint answered with a body over ${maxBodyBytes} bytes`,
         transient: false
       })
     }
-    return { status, body, retryAfter }
+    return { status: response.status, body: utf8.decode(response.body), retryAfter: response.headers["retry-after"] }
   })
 
 /**

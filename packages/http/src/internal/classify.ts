@@ -215,6 +215,11 @@ const codes: Record<string, ApiError.Transport["reason"]> = {
   EAI_FAIL: "DnsLookup"
 }
 
+// Node's TLS codes (ERR_TLS_*, ERR_SSL_*) and OpenSSL's certificate verification codes
+// (UNABLE_TO_VERIFY_LEAF_SIGNATURE, SELF_SIGNED_CERT_IN_CHAIN, CERT_HAS_EXPIRED, HOSTNAME_MISMATCH, ...).
+const tlsCode =
+  /CERT|TLS|SSL|SELF_SIGNED|^UNABLE_TO_|HOSTNAME_MISMATCH|^INVALID_CA$|^INVALID_PURPOSE$|^PATH_LENGTH_EXCEEDED$|^CRL_|^ERR_OSSL_/
+
 /** Walks `cause` chains (fetch wraps the socket error in a TypeError) for a Node error code. */
 const codeOf = (error: unknown): { code?: string; message: string } => {
   let current: unknown = error
@@ -240,9 +245,10 @@ export const fromTransport = (
   error: HttpClientError.HttpClientError | { readonly cause: unknown }
 ): ApiError.Transport => {
   const { code, message } = codeOf(error.cause ?? error)
-  const reason = code === undefined
-    ? "Other"
-    : codes[code] ?? (/CERT|TLS|SSL|SELF_SIGNED/.test(code) ? "Tls" : "Other")
-  const detail = Redaction.text(`${code === undefined ? "" : code + ": "}${message}`).slice(0, 500)
+  const reason = code === undefined ? "Other" : codes[code] ?? (tlsCode.test(code) ? "Tls" : "Other")
+  // The code is a code, not a key: `UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify ...` must not read
+  // as `<...signature>: <value>` to the masker. Only the message is masked.
+  const shownCode = code === undefined ? "" : `${code.slice(0, 80)}: `
+  const detail = `${shownCode}${Redaction.text(message)}`.slice(0, 500)
   return new ApiError.Transport({ method, url, reason, detail })
 }

@@ -301,9 +301,10 @@ export const make = (options: Options = {}): Parser => {
     }
     const best = binding(drafts)
     if (best === undefined) return undefined
-    // A family that gives a remaining but not a reset borrows the only reset said elsewhere.
+    // A family that gives a remaining but not a reset borrows the reset another family said:
+    // they describe the same server.
     if (best.reset === undefined && best.remaining !== undefined) {
-      best.reset = drafts.find((d) => d.reset !== undefined && d.remaining === undefined)?.reset
+      best.reset = drafts.find((d) => d.reset !== undefined)?.reset
     }
     return info(best)
   }

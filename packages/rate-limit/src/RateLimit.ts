@@ -95,6 +95,24 @@ const validate = (options: Options, windowMillis: number, maxWaitMillis: number 
   return undefined
 }
 
+/**
+ * Adaptive mode's metrics, each tagged with `key`:
+ * `apikit_rate_limit_quota_remaining` (gauge: what the server says is left,
+ * minus calls in flight), `apikit_rate_limit_wait_seconds` (histogram: how long
+ * calls waited for the server's quota), `apikit_rate_limit_429_avoided_total`
+ * (calls held back because the server's quota said they would be refused) and
+ * `apikit_rate_limit_429_received_total` (429s, and 503s with Retry-After,
+ * received anyway). Keys are labels: keep them per integration or route.
+ *
+ * @since 0.1.0
+ */
+export const metrics = {
+  quotaRemaining: Metrics.remaining,
+  waitSeconds: Metrics.wait,
+  avoided: Metrics.avoided,
+  received: Metrics.received
+} as const
+
 /** A parsed header set as absolute times. */
 const observation = (info: RateLimitHeaders.RateLimitInfo, now: number): QuotaStore.Observation => ({
   limit: info.limit,

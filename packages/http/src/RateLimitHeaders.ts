@@ -226,6 +226,35 @@ const binding = (drafts: ReadonlyArray<Draft>): Draft | undefined => {
   return best
 }
 
+/** Every header the standard parser reads. */
+const known = [
+  "ratelimit",
+  "ratelimit-policy",
+  "ratelimit-limit",
+  "ratelimit-remaining",
+  "ratelimit-reset",
+  "x-ratelimit-limit",
+  "x-ratelimit-remaining",
+  "x-ratelimit-reset",
+  "x-ratelimit-reset-after",
+  "x-ratelimit-retry-after",
+  "x-rate-limit-limit",
+  "x-rate-limit-remaining",
+  "x-rate-limit-reset",
+  "x-shopify-shop-api-call-limit"
+]
+
+/**
+ * Whether any header the standard parser reads is present: a few lookups, no
+ * allocation (most answers carry none).
+ *
+ * @since 0.1.0
+ */
+export const mentions = (headers: HeaderBag): boolean => {
+  for (let i = 0; i < known.length; i++) if (headers[known[i]!] !== undefined) return true
+  return false
+}
+
 /**
  * Options of {@link make}.
  *
@@ -263,7 +292,10 @@ export const make = (options: Options = {}): Parser => {
     const value = seconds(headers[name])
     return value === undefined ? undefined : resetSeconds(value, units[name] ?? "delta-seconds", now)
   }
+  const custom = options.custom
   return (headers, now) => {
+    // Most answers carry none of these: say so with a few lookups, before any allocation.
+    if (custom === undefined && !mentions(headers)) return undefined
     const drafts = ietf(headers)
     // One "X-" family: limit, remaining and reset of the same provider.
     const xRemaining = integer(headers["x-ratelimit-remaining"]) ?? integer(headers["x-rate-limit-remaining"])
@@ -289,14 +321,14 @@ export const make = (options: Options = {}): Parser => {
     }
     const shop = shopify(headers["x-shopify-shop-api-call-limit"])
     if (shop !== undefined) drafts.push(shop)
-    const custom = options.custom?.(headers, now)
-    if (custom !== undefined) {
+    const own = custom?.(headers, now)
+    if (own !== undefined) {
       drafts.push({
-        limit: custom.limit,
-        remaining: custom.remaining,
-        reset: custom.reset === undefined ? undefined : Duration.toMillis(custom.reset) / 1000,
-        window: custom.window === undefined ? undefined : Duration.toMillis(custom.window) / 1000,
-        policy: custom.policy
+        limit: own.limit,
+        remaining: own.remaining,
+        reset: own.reset === undefined ? undefined : Duration.toMillis(own.reset) / 1000,
+        window: own.window === undefined ? undefined : Duration.toMillis(own.window) / 1000,
+        policy: own.policy
       })
     }
     const best = binding(drafts)

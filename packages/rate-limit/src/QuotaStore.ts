@@ -157,31 +157,33 @@ export const makeMemory = (idle = 600_000): QuotaStore["Type"] => {
       : Math.max(0, s.remaining - s.inflight - s.previous),
     changed
   })
-  return QuotaStore.of({
+  const sync: Quota.SyncStore = {
+    acquire: (key, now, cost, limit, window) => Quota.acquire(stateOf(key, now), now, cost, limit, window),
+    settle: (key, now, cost, epoch, sent, observation, window) => {
+      const s = stateOf(key, now)
+      const changed = epoch === undefined
+        ? Quota.observe(s, now, observation ?? {}, undefined, window)
+        : Quota.release(s, now, cost, epoch, sent, observation, window)
+      return snapshot(s, now, changed)
+    }
+  }
+  const store = QuotaStore.of({
     acquire: (key, cost, limit, window) =>
       Effect.clockWith((clock) =>
-        Effect.sync(() => {
-          const now = clock.unsafeCurrentTimeMillis()
-          return Quota.acquire(stateOf(key, now), now, cost, limit, window)
-        })
+        Effect.sync(() => sync.acquire(key, clock.unsafeCurrentTimeMillis(), cost, limit, window))
       ),
     release: (key, ticket, observation, window) =>
       Effect.clockWith((clock) =>
-        Effect.sync(() => {
-          const now = clock.unsafeCurrentTimeMillis()
-          const s = stateOf(key, now)
-          return snapshot(s, now, Quota.release(s, now, ticket.cost, ticket.epoch, ticket.sent, observation, window))
-        })
+        Effect.sync(() =>
+          sync.settle(key, clock.unsafeCurrentTimeMillis(), ticket.cost, ticket.epoch, ticket.sent, observation, window)
+        )
       ),
     observe: (key, observation, window) =>
       Effect.clockWith((clock) =>
-        Effect.sync(() => {
-          const now = clock.unsafeCurrentTimeMillis()
-          const s = stateOf(key, now)
-          return snapshot(s, now, Quota.observe(s, now, observation, undefined, window))
-        })
+        Effect.sync(() => sync.settle(key, clock.unsafeCurrentTimeMillis(), 0, undefined, true, observation, window))
       )
   })
+  return Object.assign(store, { [Quota.syncPath]: sync })
 }
 
 /**

@@ -27,6 +27,7 @@ import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Bulkhead from "./internal/bulkhead.js"
 import * as Metrics from "./internal/metrics.js"
+import * as Quota from "./internal/quota.js"
 import * as QuotaStore from "./QuotaStore.js"
 
 /**
@@ -159,6 +160,7 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
     const limiter = yield* RateLimiter.make
     const quotas = yield* QuotaStore.QuotaStore
     const parseHeaders = options.headers ?? RateLimitHeaders.parse
+    const sync = Quota.syncOf(quotas)
     const { limit } = options
     const algorithm = options.algorithm ?? "fixed-window"
     const failFast = options.onExceeded === "fail"
@@ -241,14 +243,25 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
       key: string,
       context: Policy.CallContext,
       epoch: number,
+      admittedAt: number,
       exit: Exit.Exit<Policy.ApiResponse, ApiError.ApiError>
     ): Effect.Effect<void> => {
       const cost = context.cost
       if (Exit.isSuccess(exit)) {
+        // The common answer says nothing about the quota: the memory store settles it without a clock read.
+        if (sync !== undefined && !RateLimitHeaders.mentions(exit.value.headers) && options.headers === undefined) {
+          sync.settle(key, admittedAt, cost, epoch, true, undefined, windowMillis)
+          return Effect.void
+        }
         return Effect.clockWith((clock) => {
           const now = clock.unsafeCurrentTimeMillis()
           const info = parseHeaders(exit.value.headers, now)
-          return record(key, { cost, epoch, sent: true }, info === undefined ? undefined : observation(info, now))
+          return recordAt(
+            key,
+            now,
+            { cost, epoch, sent: true },
+            info === undefined ? undefined : observation(info, now)
+          )
         })
       }
       const error = Cause.failureOption(exit.cause)
@@ -288,21 +301,35 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
       ticket: QuotaStore.Ticket,
       said: QuotaStore.Observation | undefined
     ): Effect.Effect<void> =>
-      Effect.matchEffect(quotas.release(key, ticket, said, windowMillis), {
+      sync === undefined
+        ? recordAt(key, 0, ticket, said)
+        : Effect.clockWith((clock) => recordAt(key, clock.unsafeCurrentTimeMillis(), ticket, said))
+
+    /** Tells the store (at `now`, for the memory store's synchronous path) how a call went. */
+    const recordAt = (
+      key: string,
+      now: number,
+      ticket: QuotaStore.Ticket,
+      said: QuotaStore.Observation | undefined
+    ): Effect.Effect<void> => {
+      if (sync !== undefined) {
+        const snapshot = sync.settle(key, now, ticket.cost, ticket.epoch, ticket.sent, said, windowMillis)
+        return said === undefined ? Effect.void : recorded(key, snapshot)
+      }
+      return Effect.matchEffect(quotas.release(key, ticket, said, windowMillis), {
         onFailure: (error) => quotaStoreDown(key, error),
-        onSuccess: (snapshot) =>
-          said === undefined
-            ? Effect.void
-            : Effect.zipRight(
-              snapshot.available === undefined
-                ? Effect.void
-                : Metric.set(
-                  Metrics.remaining.pipe(Metric.taggedWithLabels(Metrics.labelsOf(key))),
-                  snapshot.available
-                ),
-              snapshot.changed ? misconfigured(key, snapshot) : Effect.void
-            )
+        onSuccess: (snapshot) => said === undefined ? Effect.void : recorded(key, snapshot)
       })
+    }
+
+    /** What an answer taught: the quota gauge, and a warning when the server's limit is not the configured one. */
+    const recorded = (key: string, snapshot: QuotaStore.Snapshot): Effect.Effect<void> =>
+      Effect.zipRight(
+        snapshot.available === undefined
+          ? Effect.void
+          : Metric.set(Metrics.remaining.pipe(Metric.taggedWithLabels(Metrics.labelsOf(key))), snapshot.available),
+        snapshot.changed ? misconfigured(key, snapshot) : Effect.void
+      )
 
     /** The server's limit is not the configured one: say so once per change, with both. */
     const misconfigured = (key: string, snapshot: QuotaStore.Snapshot): Effect.Effect<void> => {
@@ -347,45 +374,69 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
       next: Policy.Send,
       waited: number
     ): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> =>
-      Effect.matchEffect(quotas.acquire(key, context.cost, limit, windowMillis), {
-        onFailure: (error) => Effect.zipRight(quotaStoreDown(key, error), next(request, context)),
-        onSuccess: (admission): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> => {
-          switch (admission._tag) {
-            case "Admitted": {
-              const sent = Effect.onExit(
-                next(request, context),
-                (exit) => settle(key, context, admission.epoch, exit)
-              )
-              return waited === 0 ? sent : Effect.zipRight(
-                Metric.update(Metrics.wait.pipe(Metric.taggedWithLabels(Metrics.labelsOf(key))), waited / 1000),
-                sent
-              )
-            }
-            case "TooCostly":
-              return Effect.fail(rejected(context, key, undefined))
-            case "Wait":
-              return Effect.clockWith((clock) => {
-                const now = clock.unsafeCurrentTimeMillis()
-                const wait = Math.max(1, admission.until - now)
-                const held = waited === 0
-                  ? Metric.update(Metrics.avoided.pipe(Metric.taggedWithLabels(Metrics.labelsOf(key))), 1)
-                  : Effect.void
-                if (failFast || !fits(context, now, wait)) {
-                  return Effect.zipRight(held, Effect.fail(rejected(context, key, Duration.millis(wait))))
-                }
-                // The reset may move while we sleep: ask again after it.
-                return held.pipe(
-                  Effect.zipRight(Effect.sleep(Duration.millis(wait))),
-                  Effect.zipRight(
-                    admission.paused
-                      ? attempt(request, context, key, next, waited + wait)
-                      : admitted(request, context, key, next, waited + wait)
-                  )
-                )
-              })
-          }
+      sync !== undefined
+        ? Effect.clockWith((clock) => {
+          const now = clock.unsafeCurrentTimeMillis()
+          return onAdmission(
+            sync.acquire(key, now, context.cost, limit, windowMillis),
+            now,
+            request,
+            context,
+            key,
+            next,
+            waited
+          )
+        })
+        : Effect.matchEffect(quotas.acquire(key, context.cost, limit, windowMillis), {
+          onFailure: (error) => Effect.zipRight(quotaStoreDown(key, error), next(request, context)),
+          onSuccess: (admission) => onAdmission(admission, 0, request, context, key, next, waited)
+        })
+
+    const onAdmission = (
+      admission: QuotaStore.Admission,
+      /** When it was admitted (the memory store's path; 0 otherwise). */
+      admittedAt: number,
+      request: HttpClientRequest.HttpClientRequest,
+      context: Policy.CallContext,
+      key: string,
+      next: Policy.Send,
+      waited: number
+    ): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> => {
+      switch (admission._tag) {
+        case "Admitted": {
+          const sent = Effect.onExit(
+            next(request, context),
+            (exit) => settle(key, context, admission.epoch, admittedAt, exit)
+          )
+          return waited === 0 ? sent : Effect.zipRight(
+            Metric.update(Metrics.wait.pipe(Metric.taggedWithLabels(Metrics.labelsOf(key))), waited / 1000),
+            sent
+          )
         }
-      })
+        case "TooCostly":
+          return Effect.fail(rejected(context, key, undefined))
+        case "Wait":
+          return Effect.clockWith((clock) => {
+            const now = clock.unsafeCurrentTimeMillis()
+            const wait = Math.max(1, admission.until - now)
+            const held = waited === 0
+              ? Metric.update(Metrics.avoided.pipe(Metric.taggedWithLabels(Metrics.labelsOf(key))), 1)
+              : Effect.void
+            if (failFast || !fits(context, now, wait)) {
+              return Effect.zipRight(held, Effect.fail(rejected(context, key, Duration.millis(wait))))
+            }
+            // The reset may move while we sleep: ask again after it.
+            return held.pipe(
+              Effect.zipRight(Effect.sleep(Duration.millis(wait))),
+              Effect.zipRight(
+                admission.paused
+                  ? attempt(request, context, key, next, waited + wait)
+                  : admitted(request, context, key, next, waited + wait)
+              )
+            )
+          })
+      }
+    }
 
     const quotaStoreDown = (key: string, error: QuotaStore.QuotaStoreError) =>
       Effect.logWarning(`apikit rate limit: the quota store failed; sending without the server's quota`).pipe(

@@ -187,3 +187,34 @@ export const release = (
 /** A state with nothing in flight, no pause and no window in progress can be forgotten after `idle` ms. */
 export const expired = (s: State, now: number, idle: number): boolean =>
   s.inflight === 0 && s.previous === 0 && s.pausedUntil <= now && s.resetAt <= now && now - s.touched >= idle
+
+/**
+ * The memory store's synchronous entry points, under a private symbol: the
+ * limiter calls them inside its own clock read instead of going through two
+ * Effects per call. Not part of the QuotaStore contract (other stores never
+ * see it); the results are the same as the store's Effects.
+ */
+export const syncPath: unique symbol = Symbol.for("@apikit/rate-limit/internal/quota/sync")
+
+export interface Snapshot {
+  readonly limit: number | undefined
+  readonly window: number | undefined
+  readonly available: number | undefined
+  readonly changed: boolean
+}
+
+export interface SyncStore {
+  readonly acquire: (key: string, now: number, cost: number, configured: number, fallbackWindow: number) => Admission
+  /** `epoch` undefined: a report that answers no call. */
+  readonly settle: (
+    key: string,
+    now: number,
+    cost: number,
+    epoch: number | undefined,
+    sent: boolean,
+    o: Observation | undefined,
+    fallbackWindow: number
+  ) => Snapshot
+}
+
+export const syncOf = (store: object): SyncStore | undefined => (store as { readonly [syncPath]?: SyncStore })[syncPath]

@@ -99,7 +99,12 @@ export const acquire = (
 ): Admission => {
   s.touched = now
   if (s.pausedUntil > now) return { _tag: "Wait", until: s.pausedUntil, paused: true }
-  if (s.resetAt > 0 && now >= s.resetAt) roll(s)
+  if (s.resetAt > 0 && now >= s.resetAt) {
+    // A window this client started ends a window after the server saw its first call, which
+    // is later than when it was sent: until an answer says when, calls in flight hold it open.
+    if (s.observed || s.inflight === 0) roll(s)
+    else return { _tag: "Wait", until: now + Math.ceil((s.window || fallbackWindow) / 10), paused: false }
+  }
   if (s.remaining < 0) {
     s.inflight += cost
     return { _tag: "Admitted", epoch: s.epoch }
@@ -146,7 +151,10 @@ export const observe = (
     // The server's window rolled before ours: this answer is from the next one.
     roll(s)
   } else if (epoch !== undefined && epoch !== s.epoch) {
-    // An answer from an earlier window says nothing about this one.
+    // A call admitted in an earlier window, answered after this one began: the server may
+    // have counted it in this window (it was slow to arrive). Its remaining may lower this
+    // window's budget, never raise it; its reset is the old window's and is not used.
+    if (remaining < s.remaining) s.remaining = remaining
     return changed
   }
   if (!s.observed) {

@@ -36,7 +36,16 @@ if s.p > now then
   save(now, idle)
   return { 1, s.p, 1 }
 end
-if s.t > 0 and now >= s.t then roll() end
+if s.t > 0 and now >= s.t then
+  if s.o == 1 or s.n == 0 then
+    roll()
+  else
+    local window = s.w
+    if window == 0 then window = fallback end
+    save(now, idle)
+    return { 1, now + math.ceil(window / 10), 0 }
+  end
+end
 if s.r < 0 then
   s.n = s.n + cost
   save(now, idle)
@@ -88,6 +97,7 @@ local function observe(e)
   if s.t > 0 and resetAt >= s.t + window / 2 then
     roll()
   elseif e >= 0 and e ~= s.e then
+    if remaining < s.r then s.r = remaining end
     return
   end
   if s.o == 0 then

@@ -19,6 +19,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as Keyed from "./internal/keyed.js"
 import * as Quota from "./internal/quota.js"
 
 /**
@@ -129,26 +130,8 @@ export class QuotaStore extends Context.Tag("@apikit/rate-limit/QuotaStore")<Quo
  * @since 0.1.0
  */
 export const makeMemory = (idle = 600_000): QuotaStore["Type"] => {
-  const states = new Map<string, Quota.State>()
-  /** Looks at the two oldest keys: forgets them when expired, else moves them to the back. */
-  const sweep = (now: number) => {
-    for (let i = 0; i < 2; i++) {
-      const first = states.entries().next()
-      if (first.done === true) return
-      const [key, s] = first.value
-      states.delete(key)
-      if (!Quota.expired(s, now, idle)) states.set(key, s)
-    }
-  }
-  const stateOf = (key: string, now: number): Quota.State => {
-    let s = states.get(key)
-    if (s === undefined) {
-      sweep(now)
-      s = Quota.empty(now)
-      states.set(key, s)
-    }
-    return s
-  }
+  const states = Keyed.make<Quota.State>((s, now) => Quota.expired(s, now, idle))
+  const stateOf = (key: string, now: number): Quota.State => states.upsert(key, now, () => Quota.empty(now))
   const snapshot = (s: Quota.State, now: number, changed: boolean): Snapshot => ({
     limit: s.limit || undefined,
     window: s.window || undefined,

@@ -26,6 +26,7 @@ import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Bulkhead from "./internal/bulkhead.js"
+import * as LimiterStore from "./internal/limiterStore.js"
 import * as Metrics from "./internal/metrics.js"
 import * as Quota from "./internal/quota.js"
 import * as QuotaStore from "./QuotaStore.js"
@@ -73,12 +74,15 @@ export interface Options {
 export type Stores = RateLimiter.RateLimiterStore | QuotaStore.QuotaStore
 
 /**
- * In-memory stores (limiter counters and server pauses) for one process.
+ * In-memory stores (limiter counters and the servers' quotas) for one process.
+ * Both forget idle keys (a limiter key once its window has passed, a quota key
+ * once idle for 10 minutes with nothing in flight), so a million keys touched
+ * once do not stay in memory.
  *
  * @since 0.1.0
  */
 export const layerMemory: Layer.Layer<Stores> = Layer.merge(
-  RateLimiter.layerStoreMemory,
+  LimiterStore.layer,
   QuotaStore.QuotaStore.layerMemory
 )
 

@@ -102,18 +102,23 @@ const virtualClock = () => {
   return { clock, advance: () => (micros += stepMicros) }
 }
 
-const quarters = async (touch: (i: number) => unknown, advance: () => void) => {
-  const heaps: Array<number> = []
-  const before = measure().heap
-  for (let q = 0; q < 4; q++) {
-    for (let i = (q * keys) / 4; i < ((q + 1) * keys) / 4; i++) {
-      advance()
-      await touch(i)
-    }
-    heaps.push(measure().heap - before)
-  }
-  return heaps
-}
+/** Touches keys 0..1M-1 in one fiber on the virtual clock; the heap growth after each quarter. */
+const quarters = <E>(touch: (i: number) => Effect.Effect<unknown, E>, clock: ReturnType<typeof virtualClock>) =>
+  Effect.withClock(
+    Effect.gen(function*() {
+      const heaps: Array<number> = []
+      const before = measure().heap
+      for (let q = 0; q < 4; q++) {
+        for (let i = (q * keys) / 4; i < ((q + 1) * keys) / 4; i++) {
+          clock.advance()
+          yield* touch(i)
+        }
+        heaps.push(measure().heap - before)
+      }
+      return heaps
+    }),
+    clock.clock
+  )
 
 export const runKeys = async (): Promise<string> => {
   const apikitClock = virtualClock()
@@ -133,28 +138,15 @@ export const runKeys = async (): Promise<string> => {
       attempt: 1,
       cost: 1
     }
-    return yield* Effect.promise(() =>
-      quarters(
-        (i) => Effect.runSync(Effect.withClock(send(request, { ...base, route: `user-${i}` }), apikitClock.clock)),
-        apikitClock.advance
-      )
-    )
+    return yield* quarters((i) => send(request, { ...base, route: `user-${i}` }), apikitClock)
   }).pipe(Effect.provide(RateLimit.layerMemory), Effect.runPromise)
 
   const expClock = virtualClock()
   const expHeaps = await Effect.gen(function*() {
     const limiter = yield* RateLimiter.make
-    return yield* Effect.promise(() =>
-      quarters(
-        (i) =>
-          Effect.runSync(
-            Effect.withClock(
-              limiter.consume({ key: `user-${i}`, limit: 10, window: "1 second", onExceeded: "delay" }),
-              expClock.clock
-            )
-          ),
-        expClock.advance
-      )
+    return yield* quarters(
+      (i) => limiter.consume({ key: `user-${i}`, limit: 10, window: "1 second", onExceeded: "delay" }),
+      expClock
     )
   }).pipe(Effect.provide(Layer.fresh(RateLimiter.layerStoreMemory)), Effect.runPromise)
 

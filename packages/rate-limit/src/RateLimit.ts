@@ -7,8 +7,9 @@
  * name). When none is left it waits (`onExceeded: "delay"`, up to `maxWait` and
  * never past the call's deadline) or fails with `RateLimited{reason:
  * "ClientLimit"}`. An optional bulkhead bounds calls in flight per key, and
- * adaptive mode makes every caller of a key wait while the server says the
- * key has nothing left.
+ * adaptive mode keeps the server's quota per key (in the {@link QuotaStore.QuotaStore}):
+ * a call goes only when it fits in what the server said remains minus the
+ * calls in flight, and every caller of the key waits for the reset otherwise.
  *
  * @since 0.1.0
  */

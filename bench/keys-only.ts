@@ -1,0 +1,2 @@
+import { runKeys } from "./memory.bench.ts"
+console.log(await runKeys())

@@ -131,7 +131,8 @@ export class QuotaStore extends Context.Tag("@apikit/rate-limit/QuotaStore")<Quo
  */
 export const makeMemory = (idle = 600_000): QuotaStore["Type"] => {
   const states = Keyed.make<Quota.State>((s, now) => Quota.expired(s, now, idle))
-  const stateOf = (key: string, now: number): Quota.State => states.upsert(key, now, () => Quota.empty(now))
+  const stateOf = (key: string, now: number): Quota.State =>
+    states.get(key) ?? states.insert(key, now, Quota.empty(now))
   const snapshot = (s: Quota.State, now: number, changed: boolean): Snapshot => ({
     limit: s.limit || undefined,
     window: s.window || undefined,

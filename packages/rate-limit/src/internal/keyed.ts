@@ -6,8 +6,8 @@
  */
 export interface Keyed<V> {
   readonly get: (key: string) => V | undefined
-  /** The entry of `key`, made with `make` when there is none. */
-  readonly upsert: (key: string, now: number, make: () => V) => V
+  /** Adds the entry of a key that has none (look with `get` first: this path allocates nothing else). */
+  readonly insert: (key: string, now: number, value: V) => V
   readonly size: () => number
 }
 
@@ -24,13 +24,9 @@ export const make = <V>(expired: (value: V, now: number) => boolean): Keyed<V> =
   }
   return {
     get: (key) => map.get(key),
-    upsert: (key, now, make) => {
-      let value = map.get(key)
-      if (value === undefined) {
-        sweep(now)
-        value = make()
-        map.set(key, value)
-      }
+    insert: (key, now, value) => {
+      sweep(now)
+      map.set(key, value)
       return value
     },
     size: () => map.size

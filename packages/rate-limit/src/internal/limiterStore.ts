@@ -34,7 +34,7 @@ export const layer: Layer.Layer<RateLimiter.RateLimiterStore> = Layer.sync(RateL
         Effect.sync(() => {
           const refillRateMillis = Duration.toMillis(options.refillRate)
           const now = clock.unsafeCurrentTimeMillis()
-          const counter = counters.upsert(options.key, now, () => ({ count: 0, expiresAt: now }))
+          const counter = counters.get(options.key) ?? counters.insert(options.key, now, { count: 0, expiresAt: now })
           if (counter.expiresAt <= now) {
             counter.count = 0
             counter.expiresAt = now
@@ -52,12 +52,12 @@ export const layer: Layer.Layer<RateLimiter.RateLimiterStore> = Layer.sync(RateL
         Effect.sync(() => {
           const refillRateMillis = Duration.toMillis(options.refillRate)
           const now = clock.unsafeCurrentTimeMillis()
-          const bucket = buckets.upsert(options.key, now, () => ({
+          const bucket = buckets.get(options.key) ?? buckets.insert(options.key, now, {
             tokens: options.limit,
             lastRefill: now,
             limit: options.limit,
             refillMillis: refillRateMillis
-          }))
+          })
           // A new bucket has nothing to add yet (no time has passed).
           const tokensToAdd = Math.floor((now - bucket.lastRefill) / refillRateMillis)
           if (tokensToAdd > 0) {

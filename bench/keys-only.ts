@@ -1,2 +1,0 @@
-import { runKeys } from "./memory.bench.ts"
-console.log(await runKeys())

@@ -75,7 +75,10 @@ describe("RateLimitHeaders.parse", () => {
         "x-ratelimit-limit",
         "x-ratelimit-remaining",
         "x-ratelimit-reset",
-        "x-ratelimit-reset-after"
+        "x-ratelimit-reset-after",
+        "x-rate-limit-reset",
+        "x-ratelimit-retry-after",
+        "x-shopify-shop-api-call-limit"
       ),
       FastCheck.string()
     )],
@@ -84,4 +87,78 @@ describe("RateLimitHeaders.parse", () => {
       return info === undefined || info.reset === undefined || Duration.toMillis(info.reset) >= 0
     }
   )
+})
+
+describe("RateLimitHeaders: several policies, providers, explicit reset rules", () => {
+  it("several named IETF policies: the binding one (least remaining) with its own limit and window", () => {
+    expect(parse({
+      "ratelimit": "\"burst\";r=8;t=1, \"daily\";r=3;t=3600",
+      "ratelimit-policy": "\"burst\";q=10;w=1, \"daily\";q=1000;w=86400"
+    })).toEqual({ limit: 1000, remaining: 3, reset: 3_600_000, window: 86_400_000, policy: "daily" })
+  })
+
+  it("express-rate-limit's draft-6 with legacy headers: the IETF reset, not the epoch second rounded up", () => {
+    expect(parse({
+      "ratelimit-policy": "10;w=1",
+      "ratelimit-limit": "10",
+      "ratelimit-remaining": "0",
+      "ratelimit-reset": "1",
+      "x-ratelimit-limit": "10",
+      "x-ratelimit-remaining": "0",
+      "x-ratelimit-reset": String(Math.ceil(now / 1000) + 1)
+    })).toEqual({ limit: 10, remaining: 0, reset: 1000, window: 1000, policy: undefined })
+  })
+
+  it("Shopify's leaky bucket, Twitter/X's X-Rate-Limit-*, and the fallbacks ky reads", () => {
+    // 32 of 40 used; the bucket drains 2/s, so it is empty again in 16 s.
+    expect(parse({ "x-shopify-shop-api-call-limit": "32/40" })).toEqual({
+      limit: 40,
+      remaining: 8,
+      reset: 16_000,
+      window: 20_000,
+      policy: undefined
+    })
+    expect(parse({
+      "x-rate-limit-limit": "900",
+      "x-rate-limit-remaining": "0",
+      "x-rate-limit-reset": String(now / 1000 + 300)
+    })).toMatchObject({ limit: 900, remaining: 0, reset: 300_000 })
+    expect(parse({ "x-ratelimit-remaining": "0", "x-ratelimit-retry-after": "7" })).toMatchObject({
+      remaining: 0,
+      reset: 7000
+    })
+    expect(parse({ "x-ratelimit-remaining": "0", "x-ratelimit-reset": "12" })).toMatchObject({ reset: 12_000 })
+  })
+
+  it("reset units are a rule per header, overridable; a value that names no plausible time is ignored", () => {
+    // X-Rate-Limit-Reset is epoch seconds: a small number is a time long past, not a delta.
+    expect(parse({ "x-rate-limit-remaining": "0", "x-rate-limit-reset": "30" })).toEqual({
+      limit: undefined,
+      remaining: 0,
+      reset: undefined,
+      window: undefined,
+      policy: undefined
+    })
+    // A delta of more than a year is garbage.
+    expect(parse({ "ratelimit-remaining": "0", "ratelimit-reset": "99999999" })?.reset).toBeUndefined()
+    const deltas = RateLimitHeaders.make({ resetUnits: { "x-rate-limit-reset": "delta-seconds" } })
+    expect(
+      deltas({ "x-rate-limit-remaining": "0", "x-rate-limit-reset": "30" }, now)?.reset
+    ).toEqual(Duration.seconds(30))
+  })
+
+  it("a custom parser adds a provider's header; the binding policy wins", () => {
+    const parser = RateLimitHeaders.make({
+      custom: (headers) => {
+        const left = Number(headers["x-quota-left"])
+        return Number.isInteger(left) && left >= 0 ? new RateLimitHeaders.RateLimitInfo({ remaining: left }) : undefined
+      }
+    })
+    expect(parser({ "x-quota-left": "2", "x-ratelimit-remaining": "50" }, now)?.remaining).toBe(2)
+    expect(parser({ "x-quota-left": "soon", "x-ratelimit-remaining": "50" }, now)?.remaining).toBe(50)
+  })
+
+  it("a server that says more remains than its limit is held to its limit", () => {
+    expect(parse({ "x-ratelimit-limit": "10", "x-ratelimit-remaining": "5000" })?.remaining).toBe(10)
+  })
 })

@@ -8,8 +8,9 @@
  * provider does not count a 304). When none is left it waits (`onExceeded: "delay"`, up to `maxWait` and
  * never past the call's deadline) or fails with `RateLimited{reason:
  * "ClientLimit"}`. An optional bulkhead bounds calls in flight per key, and
- * adaptive mode makes every caller of a key wait while the server says the
- * key has nothing left.
+ * adaptive mode keeps the server's quota per key (in the {@link QuotaStore.QuotaStore}):
+ * a call goes only when it fits in what the server said remains minus the
+ * calls in flight, and every caller of the key waits for the reset otherwise.
  *
  * @since 0.1.0
  */
@@ -17,13 +18,20 @@ import * as ApiError from "@apikit/http/ApiError"
 import * as Policy from "@apikit/http/Policy"
 import * as RateLimitHeaders from "@apikit/http/RateLimitHeaders"
 import * as RateLimiter from "@effect/experimental/RateLimiter"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Bulkhead from "./internal/bulkhead.js"
-import { PauseStore } from "./PauseStore.js"
+import * as LimiterStore from "./internal/limiterStore.js"
+import * as Metrics from "./internal/metrics.js"
+import * as Quota from "./internal/quota.js"
+import * as QuotaStore from "./QuotaStore.js"
 
 /**
  * How a limiter is configured.
@@ -46,11 +54,16 @@ export interface Options {
   /** The longest wait for a permit or a server pause; longer waits fail with RateLimited at once. */
   readonly maxWait?: Duration.DurationInput | undefined
   /**
-   * Learn from the server: when a response says nothing remains until T
-   * (`X-RateLimit-Remaining: 0`, `RateLimit: r=0`, ...) or a 429/503 carries a
-   * Retry-After, every caller of the key waits until T.
+   * Learn from the server: every answer's limit, remaining and reset
+   * (`RateLimit`, `X-RateLimit-*`, a 429's Retry-After, ...) become the key's
+   * quota in the {@link QuotaStore.QuotaStore}. A call goes only when its cost
+   * fits in what the server said remains minus the calls already in flight;
+   * otherwise every caller of the key waits for the reset. The configured
+   * limit still holds when it is the lower one.
    */
   readonly adaptive?: boolean | undefined
+  /** How adaptive mode reads the server's headers. Default: `RateLimitHeaders.parse`. */
+  readonly headers?: RateLimitHeaders.Parser | undefined
   /** At most `maxConcurrent` calls in flight per key, `maxQueue` more waiting; beyond that, BulkheadFull. */
   readonly bulkhead?: { readonly maxConcurrent: number; readonly maxQueue: number } | undefined
 }
@@ -60,14 +73,20 @@ export interface Options {
  *
  * @since 0.1.0
  */
-export type Stores = RateLimiter.RateLimiterStore | PauseStore
+export type Stores = RateLimiter.RateLimiterStore | QuotaStore.QuotaStore
 
 /**
- * In-memory stores (limiter counters and server pauses) for one process.
+ * In-memory stores (limiter counters and the servers' quotas) for one process.
+ * Both forget idle keys (a limiter key once its window has passed, a quota key
+ * once idle for 10 minutes with nothing in flight), so a million keys touched
+ * once do not stay in memory.
  *
  * @since 0.1.0
  */
-export const layerMemory: Layer.Layer<Stores> = Layer.merge(RateLimiter.layerStoreMemory, PauseStore.layerMemory)
+export const layerMemory: Layer.Layer<Stores> = Layer.merge(
+  LimiterStore.layer,
+  QuotaStore.QuotaStore.layerMemory
+)
 
 const validate = (options: Options, windowMillis: number, maxWaitMillis: number | undefined): string | undefined => {
   if (!(Number.isInteger(options.limit) && options.limit > 0)) return `limit must be a positive integer`
@@ -82,6 +101,32 @@ const validate = (options: Options, windowMillis: number, maxWaitMillis: number 
   }
   return undefined
 }
+
+/**
+ * Adaptive mode's metrics, each tagged with `key`:
+ * `apikit_rate_limit_quota_remaining` (gauge: what the server says is left,
+ * minus calls in flight), `apikit_rate_limit_wait_seconds` (histogram: how long
+ * calls waited for the server's quota), `apikit_rate_limit_429_avoided_total`
+ * (calls held back because the server's quota said they would be refused) and
+ * `apikit_rate_limit_429_received_total` (429s, and 503s with Retry-After,
+ * received anyway). Keys are labels: keep them per integration or route.
+ *
+ * @since 0.1.0
+ */
+export const metrics = {
+  quotaRemaining: Metrics.remaining,
+  waitSeconds: Metrics.wait,
+  avoided: Metrics.avoided,
+  received: Metrics.received
+} as const
+
+/** A parsed header set as absolute times. */
+const observation = (info: RateLimitHeaders.RateLimitInfo, now: number): QuotaStore.Observation => ({
+  limit: info.limit,
+  remaining: info.remaining,
+  resetAt: info.reset === undefined ? undefined : now + Duration.toMillis(info.reset),
+  window: info.window === undefined ? undefined : Duration.toMillis(info.window)
+})
 
 const rejected = (context: Policy.CallContext, key: string, retryAfter: Duration.Duration | undefined) =>
   new ApiError.RateLimited({
@@ -119,7 +164,9 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
     if (invalid !== undefined) return yield* Effect.dieMessage(`RateLimit.make: ${invalid}`)
 
     const limiter = yield* RateLimiter.make
-    const pauses = yield* PauseStore
+    const quotas = yield* QuotaStore.QuotaStore
+    const parseHeaders = options.headers ?? RateLimitHeaders.parse
+    const sync = Quota.syncOf(quotas)
     const { limit } = options
     const algorithm = options.algorithm ?? "fixed-window"
     const failFast = options.onExceeded === "fail"
@@ -199,89 +246,214 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
       })
     }
 
-    /** Waits while the server has paused the key (or fails when that is longer than allowed). */
-    const awaitPause = (key: string, context: Policy.CallContext): Effect.Effect<void, ApiError.RateLimited> =>
-      Effect.matchEffect(pauses.get(key), {
-        onFailure: (error) =>
-          Effect.logWarning(`apikit rate limit: the pause store failed; ignoring server pauses`).pipe(
-            Effect.annotateLogs({ key, error: error.message })
-          ),
-        onSuccess: (until) =>
-          until === undefined ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (now) => {
-            const wait = until - now
-            if (wait <= 0) return Effect.void
-            if (failFast || !fits(context, now, wait)) {
-              return Effect.fail(rejected(context, key, Duration.millis(wait)))
-            }
-            // The pause may be extended while we sleep: look again before sending.
-            return Effect.zipRight(Effect.sleep(Duration.millis(wait)), awaitPause(key, context))
-          })
-      })
-
-    /** Whether the server has the key paused right now (a store failure reads as no pause). */
-    const pausedNow = (key: string): Effect.Effect<boolean> =>
-      Effect.matchEffect(pauses.get(key), {
-        onFailure: () => Effect.succeed(false),
-        onSuccess: (until) =>
-          until === undefined ? Effect.succeed(false) : Effect.map(Clock.currentTimeMillis, (now) => until > now)
-      })
-
-    const pause = (key: string, until: number, source: string) =>
-      pauses.pause(key, until).pipe(
-        Effect.zipRight(
-          Effect.logInfo(`apikit rate limit: "${key}" paused by the server`).pipe(
-            Effect.annotateLogs({ key, until: new Date(until).toISOString(), source })
+    /** Tells the store how the call went; a store failure is logged and forgotten. */
+    const settle = (
+      key: string,
+      context: Policy.CallContext,
+      epoch: number,
+      admittedAt: number,
+      exit: Exit.Exit<Policy.ApiResponse, ApiError.ApiError>
+    ): Effect.Effect<void> => {
+      const cost = context.cost
+      if (Exit.isSuccess(exit)) {
+        // The common answer says nothing about the quota: the memory store settles it without a clock read.
+        if (sync !== undefined && !RateLimitHeaders.mentions(exit.value.headers) && options.headers === undefined) {
+          sync.settle(key, admittedAt, cost, epoch, true, undefined, windowMillis)
+          return Effect.void
+        }
+        return Effect.clockWith((clock) => {
+          const now = clock.unsafeCurrentTimeMillis()
+          const info = parseHeaders(exit.value.headers, now)
+          return recordAt(
+            key,
+            now,
+            { cost, epoch, sent: true },
+            info === undefined ? undefined : observation(info, now)
           )
-        ),
-        Effect.catchAll((error) => Effect.logWarning(`apikit rate limit: the pause store failed: ${error.message}`))
+        })
+      }
+      const error = Cause.failureOption(exit.cause)
+      if (Option.isSome(error) && error.value._tag === "RateLimited") {
+        const e = error.value
+        // Refused by this client (the configured limit, a bulkhead): never sent.
+        if (e.reason === "ClientLimit" || e.reason === "BulkheadFull") {
+          return record(key, { cost, epoch, sent: false }, undefined)
+        }
+        return Effect.clockWith((clock) => {
+          const now = clock.unsafeCurrentTimeMillis()
+          const after = e.retryAfter === undefined ? undefined : Duration.toMillis(e.retryAfter)
+          const said = e.rateLimit === undefined ? {} : observation(e.rateLimit, now)
+          return Effect.zipRight(
+            Metric.update(Metrics.received.pipe(Metric.taggedWithLabels(Metrics.labelsOf(key))), 1).pipe(
+              Effect.zipRight(
+                Effect.logInfo(`apikit rate limit: "${key}" paused by the server`).pipe(
+                  Effect.annotateLogs({ key, status: e.status ?? e.reason, retryAfterMillis: after ?? 0 })
+                )
+              )
+            ),
+            record(key, { cost, epoch, sent: true }, {
+              ...said,
+              remaining: 0,
+              ...(after === undefined ? {} : { pauseUntil: now + after }),
+              resetAt: Math.max(said.resetAt ?? now, after === undefined ? now : now + after)
+            })
+          )
+        })
+      }
+      // Any other outcome: the server (probably) counted it; the store charges it.
+      return record(key, { cost, epoch, sent: true }, undefined)
+    }
+
+    const record = (
+      key: string,
+      ticket: QuotaStore.Ticket,
+      said: QuotaStore.Observation | undefined
+    ): Effect.Effect<void> =>
+      sync === undefined
+        ? recordAt(key, 0, ticket, said)
+        : Effect.clockWith((clock) => recordAt(key, clock.unsafeCurrentTimeMillis(), ticket, said))
+
+    /** Tells the store (at `now`, for the memory store's synchronous path) how a call went. */
+    const recordAt = (
+      key: string,
+      now: number,
+      ticket: QuotaStore.Ticket,
+      said: QuotaStore.Observation | undefined
+    ): Effect.Effect<void> => {
+      if (sync !== undefined) {
+        const snapshot = sync.settle(key, now, ticket.cost, ticket.epoch, ticket.sent, said, windowMillis)
+        return said === undefined ? Effect.void : recorded(key, snapshot)
+      }
+      return Effect.matchEffect(quotas.release(key, ticket, said, windowMillis), {
+        onFailure: (error) => quotaStoreDown(key, error),
+        onSuccess: (snapshot) => said === undefined ? Effect.void : recorded(key, snapshot)
+      })
+    }
+
+    /** What an answer taught: the quota gauge, and a warning when the server's limit is not the configured one. */
+    const recorded = (key: string, snapshot: QuotaStore.Snapshot): Effect.Effect<void> =>
+      Effect.zipRight(
+        snapshot.available === undefined
+          ? Effect.void
+          : Metric.set(Metrics.remaining.pipe(Metric.taggedWithLabels(Metrics.labelsOf(key))), snapshot.available),
+        snapshot.changed ? misconfigured(key, snapshot) : Effect.void
       )
 
-    /** Adaptive mode: turns what the server said into a pause of the key. */
-    const learn = (key: string, attempt: Effect.Effect<Policy.ApiResponse, ApiError.ApiError>) =>
-      Effect.tapBoth(attempt, {
-        onSuccess: (response) =>
-          // Only a "remaining" value can say "nothing left"; skip the parse (and the clock) without one.
-          response.headers["x-ratelimit-remaining"] === undefined && response.headers["ratelimit"] === undefined &&
-            response.headers["ratelimit-remaining"] === undefined
-            ? Effect.void
-            : Effect.flatMap(Clock.currentTimeMillis, (now) => {
-              const info = RateLimitHeaders.parse(response.headers, now)
-              return info?.remaining !== undefined && info.remaining <= 0 && info.reset !== undefined &&
-                  Duration.toMillis(info.reset) > 0
-                ? pause(key, now + Duration.toMillis(info.reset), "remaining=0")
-                : Effect.void
-            }),
-        onFailure: (error) =>
-          error._tag === "RateLimited" &&
-            (error.reason === "TooManyRequests" || error.reason === "ServiceUnavailable") &&
-            error.retryAfter !== undefined && Duration.toMillis(error.retryAfter) > 0
-            ? Effect.flatMap(
-              Clock.currentTimeMillis,
-              (now) => pause(key, now + Duration.toMillis(error.retryAfter!), String(error.status ?? error.reason))
+    /** The server's limit is not the configured one: say so once per change, with both. */
+    const misconfigured = (key: string, snapshot: QuotaStore.Snapshot): Effect.Effect<void> => {
+      const serverLimit = snapshot.limit
+      const serverWindow = snapshot.window ?? windowMillis
+      if (serverLimit === undefined || serverLimit * windowMillis === limit * serverWindow) return Effect.void
+      const lower = serverLimit / serverWindow < limit / windowMillis
+      return Effect.logWarning(
+        lower
+          ? `apikit rate limit: the server allows "${key}" less than configured; following the server's limit`
+          : `apikit rate limit: the server allows "${key}" more than configured; the configured limit still holds`
+      ).pipe(Effect.annotateLogs({
+        key,
+        configured: `${limit}/${Duration.format(window)}`,
+        server: `${serverLimit}/${Duration.format(Duration.millis(serverWindow))}`
+      }))
+    }
+
+    /**
+     * Takes a configured permit, then asks the learned quota. When the quota
+     * says wait for its reset, the caller waits and asks the quota again: at
+     * the reset the quota admits what the server allows (capped to the
+     * configured limit when the server names its window), so its permit still
+     * stands. When the key is paused (a 429's Retry-After, the server's limit
+     * maybe unknown) it starts over after the pause with a fresh permit: the
+     * old one belongs to a window long gone, and firing with everyone else the
+     * instant the pause ends is what the configured limit is there to prevent.
+     */
+    const attempt = (
+      request: HttpClientRequest.HttpClientRequest,
+      context: Policy.CallContext,
+      key: string,
+      next: Policy.Send,
+      waited: number
+    ): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> =>
+      permit(key, context, () => admitted(request, context, key, next, waited))
+
+    const admitted = (
+      request: HttpClientRequest.HttpClientRequest,
+      context: Policy.CallContext,
+      key: string,
+      next: Policy.Send,
+      waited: number
+    ): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> =>
+      sync !== undefined
+        ? Effect.clockWith((clock) => {
+          const now = clock.unsafeCurrentTimeMillis()
+          return onAdmission(
+            sync.acquire(key, now, context.cost, limit, windowMillis),
+            now,
+            request,
+            context,
+            key,
+            next,
+            waited
+          )
+        })
+        : Effect.matchEffect(quotas.acquire(key, context.cost, limit, windowMillis), {
+          onFailure: (error) => Effect.zipRight(quotaStoreDown(key, error), next(request, context)),
+          onSuccess: (admission) => onAdmission(admission, 0, request, context, key, next, waited)
+        })
+
+    const onAdmission = (
+      admission: QuotaStore.Admission,
+      /** When it was admitted (the memory store's path; 0 otherwise). */
+      admittedAt: number,
+      request: HttpClientRequest.HttpClientRequest,
+      context: Policy.CallContext,
+      key: string,
+      next: Policy.Send,
+      waited: number
+    ): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> => {
+      switch (admission._tag) {
+        case "Admitted": {
+          const sent = Effect.onExit(
+            next(request, context),
+            (exit) => settle(key, context, admission.epoch, admittedAt, exit)
+          )
+          return waited === 0 ? sent : Effect.zipRight(
+            Metric.update(Metrics.wait.pipe(Metric.taggedWithLabels(Metrics.labelsOf(key))), waited / 1000),
+            sent
+          )
+        }
+        case "TooCostly":
+          return Effect.fail(rejected(context, key, undefined))
+        case "Wait":
+          return Effect.clockWith((clock) => {
+            const now = clock.unsafeCurrentTimeMillis()
+            const wait = Math.max(1, admission.until - now)
+            const held = waited === 0
+              ? Metric.update(Metrics.avoided.pipe(Metric.taggedWithLabels(Metrics.labelsOf(key))), 1)
+              : Effect.void
+            if (failFast || !fits(context, now, wait)) {
+              return Effect.zipRight(held, Effect.fail(rejected(context, key, Duration.millis(wait))))
+            }
+            // The reset may move while we sleep: ask again after it.
+            return held.pipe(
+              Effect.zipRight(Effect.sleep(Duration.millis(wait))),
+              Effect.zipRight(
+                admission.paused
+                  ? attempt(request, context, key, next, waited + wait)
+                  : admitted(request, context, key, next, waited + wait)
+              )
             )
-            : Effect.void
-      })
+          })
+      }
+    }
+
+    const quotaStoreDown = (key: string, error: QuotaStore.QuotaStoreError) =>
+      Effect.logWarning(`apikit rate limit: the quota store failed; sending without the server's quota`).pipe(
+        Effect.annotateLogs({ key, error: error.message })
+      )
 
     const send = (next: Policy.Send): Policy.Send =>
       options.adaptive === true
-        ? (request, context) => {
-          const key = keyOf(context)
-          const go = () => learn(key, next(request, context))
-          // A caller that waited for its permit may find the key paused meanwhile. Its permit
-          // belongs to a window that will be long gone when the pause ends, so it starts
-          // over (wait out the pause, take a fresh permit) instead of firing with everyone
-          // else the instant the pause ends.
-          const admit = (): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> =>
-            Effect.zipRight(
-              awaitPause(key, context),
-              permit(
-                key,
-                context,
-                (waited) => waited ? Effect.flatMap(pausedNow(key), (p) => p ? admit() : go()) : go()
-              )
-            )
-          return admit()
-        }
+        ? (request, context) => attempt(request, context, keyOf(context), next, 0)
         : (request, context) => {
           const key = keyOf(context)
           if (bounded || context.deadline !== undefined || context.cost > limit || context.cost <= 0) {

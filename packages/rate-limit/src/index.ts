@@ -1,12 +1,12 @@
 /**
  * @apikit/rate-limit: keyed client-side rate limiting on @effect/experimental
- * RateLimiter, adaptive to server headers, with a bulkhead.
+ * RateLimiter, adaptive to the server's quota, with a bulkhead.
  *
  * @since 0.1.0
  */
 
 /** @since 0.1.0 */
-export * as PauseStore from "./PauseStore.js"
+export * as QuotaStore from "./QuotaStore.js"
 
 /** @since 0.1.0 */
 export * as RateLimit from "./RateLimit.js"

@@ -1,5 +1,5 @@
 import { ApiClient, type ApiError, type Policy } from "@apikit/http"
-import { PauseStore, RateLimit } from "@apikit/rate-limit"
+import { QuotaStore, RateLimit } from "@apikit/rate-limit"
 import { Capture, MockHttp } from "@apikit/testing"
 import * as RateLimiter from "@effect/experimental/RateLimiter"
 import { describe, expect, it } from "@effect/vitest"
@@ -229,8 +229,6 @@ describe("RateLimit", () => {
       yield* TestClock.adjust("1 second")
       yield* Fiber.joinAll(fibers)
       expect(server.times).toEqual([0, 30_000, 30_000, 30_000])
-      const capture = yield* Capture.Capture
-      expect(capture.logs.some((l) => String(l.message).includes("\"gh\" paused by the server"))).toBe(true)
     }).pipe(withRoutes([MockHttp.get("/v1/x", server.handler)]))
   })
 
@@ -395,17 +393,16 @@ describe("RateLimit", () => {
       withRoutes([MockHttp.get("/v1/x", MockHttp.json(200, {}))])
     ))
 
-  it.effect("the pause store keeps the latest pause per key", () =>
+  it.effect("the quota store: a later pause wins, an earlier one changes nothing", () =>
     Effect.gen(function*() {
-      const store = yield* PauseStore.PauseStore
-      expect(yield* store.get("k")).toBeUndefined()
-      yield* store.pause("k", 5000)
-      yield* store.pause("k", 3000)
-      expect(yield* store.get("k")).toBe(5000)
-      yield* store.pause("k", 8000)
-      expect(yield* store.get("k")).toBe(8000)
-      expect(yield* store.get("other")).toBeUndefined()
-    }).pipe(Effect.provide(PauseStore.PauseStore.layerMemory)))
+      const store = yield* QuotaStore.QuotaStore
+      yield* store.observe("k", { pauseUntil: 5000 }, 1000)
+      yield* store.observe("k", { pauseUntil: 3000 }, 1000)
+      expect(yield* store.acquire("k", 1, 10, 1000)).toEqual({ _tag: "Wait", until: 5000, paused: true })
+      yield* store.observe("k", { pauseUntil: 8000 }, 1000)
+      expect(yield* store.acquire("k", 1, 10, 1000)).toEqual({ _tag: "Wait", until: 8000, paused: true })
+      expect((yield* store.acquire("other", 1, 10, 1000))._tag).toBe("Admitted")
+    }).pipe(Effect.provide(QuotaStore.QuotaStore.layerMemory)))
 
   it.effect("invalid options die with a message that says which", () =>
     Effect.gen(function*() {

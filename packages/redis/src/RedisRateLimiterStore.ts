@@ -89,7 +89,7 @@ return nextCount
 
 /**
  * The store over the {@link Redis} connection in context; keys are `<prefix>rl:<key>`.
- * Pair it with {@link RedisPauseStore} for the adaptive state (see `RedisStores.layerRateLimit`).
+ * Pair it with {@link RedisQuotaStore} for the adaptive state (see `RedisStores.layerRateLimit`).
  *
  * @since 0.1.0
  */

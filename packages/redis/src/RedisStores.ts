@@ -6,7 +6,7 @@
 import type { TokenStore } from "@apikit/auth/TokenStore"
 import type { CacheStore } from "@apikit/cache/CacheStore"
 import type { CircuitBreakerStore } from "@apikit/circuit-breaker/CircuitBreakerStore"
-import type { PauseStore } from "@apikit/rate-limit/PauseStore"
+import type { QuotaStore } from "@apikit/rate-limit/QuotaStore"
 import type { ReplayGuard } from "@apikit/webhooks/ReplayGuard"
 import type * as RateLimiter from "@effect/experimental/RateLimiter"
 import type * as ConfigError from "effect/ConfigError"
@@ -14,7 +14,7 @@ import * as Layer from "effect/Layer"
 import * as Redis from "./Redis.js"
 import * as RedisCacheStore from "./RedisCacheStore.js"
 import * as RedisCircuitBreakerStore from "./RedisCircuitBreakerStore.js"
-import * as RedisPauseStore from "./RedisPauseStore.js"
+import * as RedisQuotaStore from "./RedisQuotaStore.js"
 import * as RedisRateLimiterStore from "./RedisRateLimiterStore.js"
 import * as RedisReplayGuard from "./RedisReplayGuard.js"
 import * as RedisTokenStore from "./RedisTokenStore.js"
@@ -26,21 +26,21 @@ import * as RedisTokenStore from "./RedisTokenStore.js"
  */
 export interface Options {
   readonly rateLimiter?: RedisRateLimiterStore.Options | undefined
-  readonly pauses?: RedisPauseStore.Options | undefined
+  readonly quotas?: RedisQuotaStore.Options | undefined
   readonly circuitBreaker?: RedisCircuitBreakerStore.Options | undefined
   readonly tokens?: RedisTokenStore.Options | undefined
   readonly replay?: RedisReplayGuard.Options | undefined
 }
 
 /**
- * What `@apikit/rate-limit` needs (limiter counters and server pauses) in Redis.
+ * What `@apikit/rate-limit` needs (limiter counters and the servers' quotas) in Redis.
  *
  * @since 0.1.0
  */
 export const layerRateLimit = (
-  options: Pick<Options, "rateLimiter" | "pauses"> = {}
-): Layer.Layer<RateLimiter.RateLimiterStore | PauseStore, never, Redis.Redis> =>
-  Layer.merge(RedisRateLimiterStore.layer(options.rateLimiter), RedisPauseStore.layer(options.pauses))
+  options: Pick<Options, "rateLimiter" | "quotas"> = {}
+): Layer.Layer<RateLimiter.RateLimiterStore | QuotaStore, never, Redis.Redis> =>
+  Layer.merge(RedisRateLimiterStore.layer(options.rateLimiter), RedisQuotaStore.layer(options.quotas))
 
 /**
  * Every store over the {@link Redis.Redis} connection in context.
@@ -50,7 +50,7 @@ export const layerRateLimit = (
 export const layer = (
   options: Options = {}
 ): Layer.Layer<
-  RateLimiter.RateLimiterStore | PauseStore | CircuitBreakerStore | TokenStore | ReplayGuard | CacheStore,
+  RateLimiter.RateLimiterStore | QuotaStore | CircuitBreakerStore | TokenStore | ReplayGuard | CacheStore,
   never,
   Redis.Redis
 > =>
@@ -75,6 +75,6 @@ export const layer = (
 export const layerConfig = (
   options: Options & Omit<Redis.Options, "url"> = {}
 ): Layer.Layer<
-  RateLimiter.RateLimiterStore | PauseStore | CircuitBreakerStore | TokenStore | ReplayGuard | CacheStore,
+  RateLimiter.RateLimiterStore | QuotaStore | CircuitBreakerStore | TokenStore | ReplayGuard | CacheStore,
   Redis.RedisError | ConfigError.ConfigError
 > => Layer.provide(layer(options), Redis.layerConfig(options))

@@ -16,7 +16,7 @@ export * as RedisCacheStore from "./RedisCacheStore.js"
 export * as RedisCircuitBreakerStore from "./RedisCircuitBreakerStore.js"
 
 /** @since 0.1.0 */
-export * as RedisPauseStore from "./RedisPauseStore.js"
+export * as RedisQuotaStore from "./RedisQuotaStore.js"
 
 /** @since 0.1.0 */
 export * as RedisRateLimiterStore from "./RedisRateLimiterStore.js"

@@ -14,14 +14,17 @@ import * as Support from "./support/redis.js"
 
 const root = fileURLToPath(new URL("../../../", import.meta.url))
 const fixture = fileURLToPath(new URL("./fixtures/instance.ts", import.meta.url))
+const adaptiveFixture = fileURLToPath(new URL("./fixtures/adaptive.ts", import.meta.url))
+// express-rate-limit in a process of its own (its code lives with @apikit/rate-limit's tests).
+const serverFixture = fileURLToPath(new URL("../../rate-limit/test/support/serve.ts", import.meta.url))
 
 /** A child's stdout as awaited lines, bounded by a timeout so a stuck child fails the test instead of hanging it. */
-const start = (args: ReadonlyArray<string>) => {
+const start = (args: ReadonlyArray<string>, script = fixture) => {
   const child: ChildProcess = spawn(process.execPath, [
     "--conditions=@apikit/source",
     "--import",
     "tsx",
-    fixture,
+    script,
     ...args
   ], {
     cwd: root,
@@ -60,11 +63,11 @@ const start = (args: ReadonlyArray<string>) => {
 type Instance = ReturnType<typeof start>
 
 /** Starts instances and waits until each has said "ready"; stops them with the scope. */
-const instances = (argsOf: (i: number) => ReadonlyArray<string>, count = 4) =>
+const instances = (argsOf: (i: number) => ReadonlyArray<string>, count = 4, script = fixture) =>
   Effect.acquireRelease(
     Effect.promise(async () => {
-      const all = Array.from({ length: count }, (_, i) => start(argsOf(i)))
-      const ready = await Promise.all(all.map((p) => p.next(30_000)))
+      const all = Array.from({ length: count }, (_, i) => start(argsOf(i), script))
+      const ready = await Promise.all(all.map((p) => p.next(60_000)))
       expect(ready).toEqual(Array(count).fill("ready"))
       return all
     }),
@@ -72,10 +75,12 @@ const instances = (argsOf: (i: number) => ReadonlyArray<string>, count = 4) =>
   )
 
 /** Sends a command to each instance at once and collects their JSON answers. */
-const each = (all: ReadonlyArray<Instance>, command: string) =>
+const each = (all: ReadonlyArray<Instance>, command: string, timeoutMs?: number) =>
   Effect.promise(async () => {
     all.forEach((p) => p.send(command))
-    return (await Promise.all(all.map((p) => p.next()))).map((line) => JSON.parse(line) as Record<string, number>)
+    return (await Promise.all(all.map((p) => p.next(timeoutMs)))).map((line) =>
+      JSON.parse(line) as Record<string, number>
+    )
   })
 
 describe.skipIf(!Support.available)("4 processes sharing Redis state", () => {
@@ -123,4 +128,45 @@ describe.skipIf(!Support.available)("4 processes sharing Redis state", () => {
       expect((yield* sandbox.stats).tokensIssued).toBe(2)
       expect(yield* Support.keysWithTtl(client, `${prefix}token-lock:`)).toEqual([])
     }).pipe(Effect.scoped), 60_000)
+
+  it.live(
+    "adaptive: four instances share one learned quota against express-rate-limit (draft-8)",
+    () =>
+      Effect.gen(function*() {
+        // 12 per 1 s window; each instance is configured 10x too high (120/s) and runs 3 at a time (12 in all).
+        const limit = 12
+        const server = yield* Effect.acquireRelease(
+          Effect.sync(() => start(["express-draft-8", String(limit), "1000"], serverFixture)),
+          (s) => Effect.sync(() => s.stop())
+        )
+        const url = yield* Effect.promise(() => server.next(30_000))
+        const prefix = Support.newPrefix()
+        yield* Support.instance(Redis.Redis, Support.layer({ prefix }))
+        const calls = 12
+        const all = yield* instances(
+          () => [url, Support.url, prefix, String(10 * limit), String(calls), "3"],
+          4,
+          adaptiveFixture
+        )
+        expect(yield* each(all, "go", 40_000)).toEqual(Array(4).fill({ ok: calls }))
+        server.send("stats")
+        const stats = JSON.parse(yield* Effect.promise(() => server.next())) as {
+          arrivals: Array<number>
+          refused: Array<number>
+        }
+        const first = Math.min(...stats.arrivals)
+        // At most 1% of the 48 calls meet a 429 after the first window: none.
+        expect(stats.refused.filter((t) => t >= first + 1000)).toEqual([])
+        // Never more than the server's limit in one of its windows (each starts at its first request).
+        let windowEnd = -Infinity
+        let count = 0
+        let max = 0
+        for (const t of [...stats.arrivals].sort((a, b) => a - b)) {
+          if (t >= windowEnd) [windowEnd, count] = [t + 1000, 0]
+          max = Math.max(max, ++count)
+        }
+        expect(max).toBeLessThanOrEqual(limit)
+      }).pipe(Effect.scoped),
+    120_000 // five Node processes starting under tsx, then four 1 s windows
+  )
 })

@@ -1,10 +1,10 @@
 import { TokenStore } from "@apikit/auth"
 import { CircuitBreaker, CircuitBreakerStore } from "@apikit/circuit-breaker"
-import { PauseStore } from "@apikit/rate-limit"
+import { QuotaStore } from "@apikit/rate-limit"
 import {
   Redis,
   RedisCircuitBreakerStore,
-  RedisPauseStore,
+  RedisQuotaStore,
   RedisRateLimiterStore,
   RedisReplayGuard,
   RedisTokenStore
@@ -31,7 +31,7 @@ describe.skipIf(!Support.available)("Redis goes away mid-run", () => {
         RateLimiter.RateLimiterStore,
         on(RedisRateLimiterStore.layer({ onUnavailable: "fail" }))
       )
-      const pauses = yield* Support.instance(PauseStore.PauseStore, on(RedisPauseStore.layer()))
+      const quotas = yield* Support.instance(QuotaStore.QuotaStore, on(RedisQuotaStore.layer()))
       const breaker = yield* Support.instance(
         CircuitBreakerStore.CircuitBreakerStore,
         on(RedisCircuitBreakerStore.layer())
@@ -66,10 +66,10 @@ describe.skipIf(!Support.available)("Redis goes away mid-run", () => {
       const storeError = yield* Effect.flip(limiterStrict.consume({ key: "crm", limit: 2, window: "1 minute" }))
       expect(storeError.reason).toBe("StoreError")
 
-      // Pauses: kept locally.
+      // Quotas: kept locally.
       const now = yield* Clock.currentTimeMillis
-      yield* pauses.pause("crm", now + 60_000)
-      expect(yield* pauses.get("crm")).toBe(now + 60_000)
+      yield* quotas.observe("crm", { pauseUntil: now + 60_000 }, 1000)
+      expect(yield* quotas.acquire("crm", 1, 10, 1000)).toEqual({ _tag: "Wait", until: now + 60_000, paused: true })
 
       // Breaker, "local": trips on this instance's failures.
       for (let i = 0; i < 2; i++) {

@@ -1,6 +1,6 @@
 import { TokenStore } from "@apikit/auth"
 import { CircuitBreakerStore } from "@apikit/circuit-breaker"
-import { PauseStore } from "@apikit/rate-limit"
+import { QuotaStore } from "@apikit/rate-limit"
 import { Redis, RedisStores } from "@apikit/redis"
 import { Capture } from "@apikit/testing"
 import { ReplayGuard } from "@apikit/webhooks"
@@ -61,7 +61,7 @@ describe("Redis connection", () => {
         expect(yield* guard.claim("svix:layer", Duration.seconds(5))).toBe(false)
         expect(yield* guard.claim("svix:layer", Duration.seconds(5))).toBe(true)
         expect(Context.getOption(context, RateLimiter.RateLimiterStore)._tag).toBe("Some")
-        expect(Context.getOption(context, PauseStore.PauseStore)._tag).toBe("Some")
+        expect(Context.getOption(context, QuotaStore.QuotaStore)._tag).toBe("Some")
         expect(Context.getOption(context, CircuitBreakerStore.CircuitBreakerStore)._tag).toBe("Some")
         expect(Context.getOption(context, TokenStore.TokenStore)._tag).toBe("Some")
         yield* guard.release("svix:layer")

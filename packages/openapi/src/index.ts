@@ -12,3 +12,6 @@ export * as Generate from "./Generate.js"
 
 /** @since 0.1.0 */
 export * as Mocks from "./Mocks.js"
+
+/** @since 0.1.0 */
+export * as Conformance from "./Conformance.js"

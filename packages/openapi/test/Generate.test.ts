@@ -119,23 +119,27 @@ describe("a generated client end to end (fixture)", () => {
 })
 
 describe("Slack's generated client end to end, against mocks generated from the same document", () => {
-  it.effect("a sample of operations (GET with query, form-encoded POST, cursor pagination) through the pipeline", () =>
-    Effect.gen(function*() {
-      const api = yield* ApiClient.make({ baseUrl: Slack.baseUrl })
-      const client = Slack.client(api)
-      const info = yield* client.conversations.info({ urlParams: { channel: "C1" } })
-      expect(info.ok).toBe(true)
-      const posted = yield* client.chat.postMessage({
-        headers: { token: "xoxb-test" },
-        payload: { channel: "C1", text: "hi" }
-      })
-      expect(posted.ok).toBe(true)
-      const users = yield* client.users.list({ urlParams: { limit: 10 } })
-      expect(Array.isArray(users.members)).toBe(true)
-      const recorded = yield* MockHttp.requests
-      const post = recorded.find((r) => r.method === "POST")!
-      expect(post.headers["content-type"]).toContain("application/x-www-form-urlencoded")
-      expect(new URLSearchParams(post.text).get("channel")).toBe("C1")
-      expect(recorded.find((r) => r.route.endsWith("/users.list"))!.url.searchParams.get("limit")).toBe("10")
-    }).pipe(Effect.provide(MockHttp.layer(Mocks.routes(Slack.Api, { basePath: "/api", seed: 1 })))))
+  it.effect(
+    "a sample of operations (GET with query, form-encoded POST, cursor pagination) through the pipeline",
+    () =>
+      Effect.gen(function*() {
+        const api = yield* ApiClient.make({ baseUrl: Slack.baseUrl })
+        const client = Slack.client(api)
+        const info = yield* client.conversations.info({ urlParams: { channel: "C0123456789" } })
+        expect(info.ok).toBe(true)
+        const posted = yield* client.chat.postMessage({
+          headers: { token: "xoxb-test" },
+          payload: { channel: "C0123456789", text: "hi" }
+        })
+        expect(posted.ok).toBe(true)
+        const users = yield* client.users.list({ urlParams: { limit: 10 } })
+        expect(Array.isArray(users.members)).toBe(true)
+        const recorded = yield* MockHttp.requests
+        const post = recorded.find((r) => r.method === "POST")!
+        expect(post.headers["content-type"]).toContain("application/x-www-form-urlencoded")
+        expect(new URLSearchParams(post.text).get("channel")).toBe("C0123456789")
+        expect(recorded.find((r) => r.route.endsWith("/users.list"))!.url.searchParams.get("limit")).toBe("10")
+      }).pipe(Effect.provide(MockHttp.layer(Mocks.routes(Slack.Api, { basePath: "/api", seed: 1 })))),
+    60_000
+  )
 })

@@ -283,20 +283,26 @@ export const emit = (ctx: Context, schema: Json | boolean | undefined, depth = 0
   switch (type) {
     case "string": {
       if (schema["format"] === "date-time") return wrap({ code: "Schema.Date", type: "Date", encoded: "string" })
-      return wrap({ code: "Schema.String", type: "string", encoded: "string" })
+      return wrap({ code: `Schema.String${stringChecks(schema)}`, type: "string", encoded: "string" })
     }
     case "integer":
-      return wrap({ code: "Schema.Int", type: "number", encoded: "number" })
+      return wrap({ code: `Schema.Int${numberChecks(schema)}`, type: "number", encoded: "number" })
     case "number":
-      return wrap({ code: "Schema.Number", type: "number", encoded: "number" })
+      return wrap({ code: `Schema.Number${numberChecks(schema)}`, type: "number", encoded: "number" })
     case "boolean":
       return wrap({ code: "Schema.Boolean", type: "boolean", encoded: "boolean" })
     case "null":
       return { code: "Schema.Null", type: "null", encoded: "null" }
     case "array": {
       const item = emit(ctx, schema["items"], depth + 1)
+      const checks = [
+        typeof schema["minItems"] === "number" && schema["minItems"] > 0
+          ? `Schema.minItems(${schema["minItems"]})`
+          : "",
+        typeof schema["maxItems"] === "number" ? `Schema.maxItems(${schema["maxItems"]})` : ""
+      ].filter((c) => c.length > 0)
       return wrap({
-        code: `Schema.Array(${item.code})`,
+        code: `Schema.Array(${item.code})${checks.length === 0 ? "" : `.pipe(${checks.join(", ")})`}`,
         type: `ReadonlyArray<${item.type}>`,
         encoded: `ReadonlyArray<${item.encoded}>`
       })
@@ -308,6 +314,40 @@ export const emit = (ctx: Context, schema: Json | boolean | undefined, depth = 0
     default:
       return wrap(unknown)
   }
+}
+
+/** `pattern`, `minLength`, `maxLength` as Schema filters (a pattern JavaScript cannot compile is left out). */
+const stringChecks = (schema: Json): string => {
+  const checks: Array<string> = []
+  if (typeof schema["pattern"] === "string") {
+    try {
+      new RegExp(schema["pattern"], "u")
+      checks.push(`Schema.pattern(new RegExp(${JSON.stringify(schema["pattern"])}, "u"))`)
+    } catch {
+      // Not an ECMAScript pattern: the document's other checks still apply.
+    }
+  }
+  if (typeof schema["minLength"] === "number") checks.push(`Schema.minLength(${schema["minLength"]})`)
+  if (typeof schema["maxLength"] === "number") checks.push(`Schema.maxLength(${schema["maxLength"]})`)
+  return checks.length === 0 ? "" : `.pipe(${checks.join(", ")})`
+}
+
+/** `minimum`, `maximum` (and 3.0's boolean or 3.1's numeric exclusive bounds) as Schema filters. */
+const numberChecks = (schema: Json): string => {
+  const checks: Array<string> = []
+  const min = schema["minimum"]
+  const max = schema["maximum"]
+  const exMin = schema["exclusiveMinimum"]
+  const exMax = schema["exclusiveMaximum"]
+  if (typeof exMin === "number") checks.push(`Schema.greaterThan(${exMin})`)
+  else if (typeof min === "number") {
+    checks.push(exMin === true ? `Schema.greaterThan(${min})` : `Schema.greaterThanOrEqualTo(${min})`)
+  }
+  if (typeof exMax === "number") checks.push(`Schema.lessThan(${exMax})`)
+  else if (typeof max === "number") {
+    checks.push(exMax === true ? `Schema.lessThan(${max})` : `Schema.lessThanOrEqualTo(${max})`)
+  }
+  return checks.length === 0 ? "" : `.pipe(${checks.join(", ")})`
 }
 
 const literalOf = (values: Array<unknown>): Emitted => {

@@ -37,7 +37,7 @@ export const chatScheduledMessagesList = (
   api: ApiClient.ApiClient,
   request: { readonly urlParams?: typeof chatScheduledMessagesGroup.listQuery.Type | undefined },
   options: Options = {}
-) => Paginate.cursor(api, "/chat.scheduledMessages.list", { success: Schema.Struct({ ok: S.DefsOkTrue, response_metadata: Schema.Struct({ next_cursor: Schema.String }), scheduled_messages: Schema.Array(Schema.Struct({ channel_id: S.DefsChannelId, date_created: Schema.Int, id: Schema.String, post_at: Schema.Int, text: Schema.optional(Schema.String) })) }), items: (page) => page.scheduled_messages ?? [], query: request.urlParams, maxPages: options.maxPages, cursorParam: "cursor", next: (page) => page.response_metadata?.next_cursor })
+) => Paginate.cursor(api, "/chat.scheduledMessages.list", { success: Schema.Struct({ ok: S.DefsOkTrue, response_metadata: Schema.Struct({ next_cursor: Schema.String }), scheduled_messages: Schema.Array(Schema.Struct({ channel_id: S.DefsChannelId, date_created: Schema.Int, id: Schema.String.pipe(Schema.pattern(new RegExp("^[Q][A-Z0-9]{8,}$", "u"))), post_at: Schema.Int, text: Schema.optional(Schema.String) })) }), items: (page) => page.scheduled_messages ?? [], query: request.urlParams, maxPages: options.maxPages, cursorParam: "cursor", next: (page) => page.response_metadata?.next_cursor })
 
 /** conversations.list, paginated by cursor (cursor). */
 export const conversationsList = (
@@ -51,7 +51,7 @@ export const conversationsMembers = (
   api: ApiClient.ApiClient,
   request: { readonly urlParams?: typeof conversationsGroup.membersQuery.Type | undefined },
   options: Options = {}
-) => Paginate.cursor(api, "/conversations.members", { success: Schema.Struct({ members: Schema.Array(S.DefsUserId), ok: S.DefsOkTrue, response_metadata: Schema.Struct({ next_cursor: Schema.String }) }), items: (page) => page.members ?? [], query: request.urlParams, maxPages: options.maxPages, cursorParam: "cursor", next: (page) => page.response_metadata?.next_cursor })
+) => Paginate.cursor(api, "/conversations.members", { success: Schema.Struct({ members: Schema.Array(S.DefsUserId).pipe(Schema.minItems(1)), ok: S.DefsOkTrue, response_metadata: Schema.Struct({ next_cursor: Schema.String }) }), items: (page) => page.members ?? [], query: request.urlParams, maxPages: options.maxPages, cursorParam: "cursor", next: (page) => page.response_metadata?.next_cursor })
 
 /** files.info, paginated by page number. */
 export const filesInfo = (
@@ -86,14 +86,14 @@ export const teamAccessLogs = (
   api: ApiClient.ApiClient,
   request: { readonly urlParams?: typeof teamGroup.accessLogsQuery.Type | undefined },
   options: Options = {}
-) => Paginate.pageNumber(api, "/team.accessLogs", { success: Schema.Struct({ logins: Schema.Array(Schema.Struct({ count: Schema.Int, country: Schema.NullOr(Schema.String), date_first: Schema.Int, date_last: Schema.Int, ip: Schema.NullOr(Schema.String), isp: Schema.NullOr(Schema.String), region: Schema.NullOr(Schema.String), user_agent: Schema.String, user_id: S.DefsUserId, username: Schema.String })), ok: S.DefsOkTrue, paging: S.ObjsPaging }), items: (page) => page.logins ?? [], query: request.urlParams, maxPages: options.maxPages, sizeParam: "count" })
+) => Paginate.pageNumber(api, "/team.accessLogs", { success: Schema.Struct({ logins: Schema.Array(Schema.Struct({ count: Schema.Int, country: Schema.NullOr(Schema.String), date_first: Schema.Int, date_last: Schema.Int, ip: Schema.NullOr(Schema.String), isp: Schema.NullOr(Schema.String), region: Schema.NullOr(Schema.String), user_agent: Schema.String, user_id: S.DefsUserId, username: Schema.String })).pipe(Schema.minItems(1)), ok: S.DefsOkTrue, paging: S.ObjsPaging }), items: (page) => page.logins ?? [], query: request.urlParams, maxPages: options.maxPages, sizeParam: "count" })
 
 /** team.integrationLogs, paginated by page number. */
 export const teamIntegrationLogs = (
   api: ApiClient.ApiClient,
   request: { readonly urlParams?: typeof teamGroup.integrationLogsQuery.Type | undefined },
   options: Options = {}
-) => Paginate.pageNumber(api, "/team.integrationLogs", { success: Schema.Struct({ logs: Schema.Array(Schema.Struct({ admin_app_id: Schema.optional(S.DefsAppId), app_id: S.DefsAppId, app_type: Schema.String, change_type: Schema.String, channel: Schema.optional(S.DefsChannel), date: Schema.String, scope: Schema.String, service_id: Schema.optional(Schema.String), service_type: Schema.optional(Schema.String), user_id: S.DefsUserId, user_name: Schema.String })), ok: S.DefsOkTrue, paging: S.ObjsPaging }), items: (page) => page.logs ?? [], query: request.urlParams, maxPages: options.maxPages, sizeParam: "count" })
+) => Paginate.pageNumber(api, "/team.integrationLogs", { success: Schema.Struct({ logs: Schema.Array(Schema.Struct({ admin_app_id: Schema.optional(S.DefsAppId), app_id: S.DefsAppId, app_type: Schema.String, change_type: Schema.String, channel: Schema.optional(S.DefsChannel), date: Schema.String, scope: Schema.String, service_id: Schema.optional(Schema.String), service_type: Schema.optional(Schema.String), user_id: S.DefsUserId, user_name: Schema.String })).pipe(Schema.minItems(1)), ok: S.DefsOkTrue, paging: S.ObjsPaging }), items: (page) => page.logs ?? [], query: request.urlParams, maxPages: options.maxPages, sizeParam: "count" })
 
 /** users.conversations, paginated by cursor (cursor). */
 export const usersConversations = (

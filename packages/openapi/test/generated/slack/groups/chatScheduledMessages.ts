@@ -18,7 +18,7 @@ export const listHeaders = Schema.Struct({ token: Schema.optional(Schema.String)
 export const list = HttpApiEndpoint.get("list", "/chat.scheduledMessages.list")
   .setUrlParams(listQuery)
   .setHeaders(listHeaders)
-  .addSuccess(Schema.Struct({ ok: S.DefsOkTrue, response_metadata: Schema.Struct({ next_cursor: Schema.String }), scheduled_messages: Schema.Array(Schema.Struct({ channel_id: S.DefsChannelId, date_created: Schema.Int, id: Schema.String, post_at: Schema.Int, text: Schema.optional(Schema.String) })) }), { status: 200 })
+  .addSuccess(Schema.Struct({ ok: S.DefsOkTrue, response_metadata: Schema.Struct({ next_cursor: Schema.String }), scheduled_messages: Schema.Array(Schema.Struct({ channel_id: S.DefsChannelId, date_created: Schema.Int, id: Schema.String.pipe(Schema.pattern(new RegExp("^[Q][A-Z0-9]{8,}$", "u"))), post_at: Schema.Int, text: Schema.optional(Schema.String) })) }), { status: 200 })
 
 export const group = HttpApiGroup.make("chatScheduledMessages")
   .add(list)

@@ -40,7 +40,7 @@ export const info = HttpApiEndpoint.get("info", "/users.info")
 export const listQuery = Schema.Struct({ token: Schema.optional(Schema.String), limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int())), cursor: Schema.optional(Schema.String), include_locale: Schema.optional(Schema.BooleanFromString) })
 export const list = HttpApiEndpoint.get("list", "/users.list")
   .setUrlParams(listQuery)
-  .addSuccess(Schema.Struct({ cache_ts: Schema.Int, members: Schema.Array(S.ObjsUser), ok: S.DefsOkTrue, response_metadata: Schema.optional(S.ObjsResponseMetadata) }), { status: 200 })
+  .addSuccess(Schema.Struct({ cache_ts: Schema.Int, members: Schema.Array(S.ObjsUser).pipe(Schema.minItems(1)), ok: S.DefsOkTrue, response_metadata: Schema.optional(S.ObjsResponseMetadata) }), { status: 200 })
 
 export const lookupByEmailQuery = Schema.Struct({ token: Schema.String, email: Schema.String })
 export const lookupByEmail = HttpApiEndpoint.get("lookupByEmail", "/users.lookupByEmail")
@@ -54,7 +54,7 @@ export const setActive = HttpApiEndpoint.post("setActive", "/users.setActive")
 
 export const setPhoto = HttpApiEndpoint.post("setPhoto", "/users.setPhoto")
   .setPayload(Schema.Struct({ crop_w: Schema.optional(Schema.String), crop_x: Schema.optional(Schema.String), crop_y: Schema.optional(Schema.String), image: Schema.optional(Schema.String), token: Schema.String }).annotations({ [HttpApiSchema.AnnotationEncoding]: { kind: "UrlParams", contentType: "application/x-www-form-urlencoded" } }))
-  .addSuccess(Schema.Struct({ ok: S.DefsOkTrue, profile: Schema.Struct({ avatar_hash: Schema.String, image_1024: Schema.String, image_192: Schema.String, image_24: Schema.String, image_32: Schema.String, image_48: Schema.String, image_512: Schema.String, image_72: Schema.String, image_original: Schema.String }) }), { status: 200 })
+  .addSuccess(Schema.Struct({ ok: S.DefsOkTrue, profile: Schema.Struct({ avatar_hash: Schema.String.pipe(Schema.pattern(new RegExp("^[0-9a-f]{12}$", "u"))), image_1024: Schema.String, image_192: Schema.String, image_24: Schema.String, image_32: Schema.String, image_48: Schema.String, image_512: Schema.String, image_72: Schema.String, image_original: Schema.String }) }), { status: 200 })
 
 export const setPresenceHeaders = Schema.Struct({ token: Schema.String })
 export const setPresence = HttpApiEndpoint.post("setPresence", "/users.setPresence")

@@ -48,11 +48,17 @@ export interface Options {
  */
 export const sample = (schema: Schema.Schema<any, any, never>, seed: number): unknown => {
   let value: unknown
+  // Small values: short arrays, shallow recursion (real documents' graphs are deep). The global
+  // setting is restored at once; sampling is synchronous, so nothing else sees it.
+  const previous = FastCheck.readConfigureGlobal()
   try {
+    FastCheck.configureGlobal({ ...previous, baseSize: "xsmall", depthSize: "xsmall" })
     const arbitrary = Arbitrary.make(schema)
     value = FastCheck.sample(arbitrary, { seed, numRuns: 1 })[0]
   } catch {
     return undefined
+  } finally {
+    FastCheck.configureGlobal(previous)
   }
   const encoded = ParseResult.encodeUnknownEither(schema)(value)
   return Either.isRight(encoded) ? encoded.right : undefined

@@ -10,16 +10,10 @@ export type Json = S.Json
 export interface Options {
   /** The API's name: the HttpApi's id and the prefix of environment variables. */
   readonly name: string
-  /** Keep only operations whose tag, operationId or path matches one of these (`*` is a wildcard). */
+  /** Keep only operations whose tag, operationId or path matches one of these (`*` is a wildcard), and webhooks whose name (or `webhooks`) does. */
   readonly include?: ReadonlyArray<string> | undefined
   /** Which unsafe operations send an Idempotency-Key: those that declare the header (default), all, or none. */
   readonly idempotency?: "declared" | "unsafe" | "none" | undefined
-  /**
-   * `full`: tsc checks each component's Schema against its declared type. `declared`: the
-   * declared types are taken as they are (the generator writes both from the same schema), which
-   * type-checks a large document several times faster. Default: `full` up to 300 schemas.
-   */
-  readonly typeChecks?: "full" | "declared" | undefined
   /** How the generated files import apikit (default the published packages). */
   readonly imports?: Partial<Record<"http" | "auth" | "openapi", string>> | undefined
 }
@@ -187,6 +181,7 @@ export const generate = (doc: Json, options: Options): Output => {
     const queryFields: Array<string> = []
     const headerFields: Array<string> = []
     const queryNames: Array<string> = []
+    const numericQuery = new Set<string>()
     let declaresIdempotency = false
     let unsupported: string | undefined
     for (const param of parameters) {
@@ -219,6 +214,7 @@ export const generate = (doc: Json, options: Options): Output => {
       } else if (param["in"] === "query") {
         queryFields.push(field(pname))
         queryNames.push(pname)
+        if (e.type === "number") numericQuery.add(pname)
       } else if (param["in"] === "header") headerFields.push(field(pname))
     }
     for (const [raw, safe] of pathNames) {
@@ -322,6 +318,7 @@ export const generate = (doc: Json, options: Options): Output => {
         hasPath: pathFields.length > 0,
         hasQuery: queryFields.length > 0,
         queryNames,
+        numericQuery,
         linkHeader,
         successCode: successSchemaCode,
         successSchema
@@ -344,6 +341,7 @@ export const generate = (doc: Json, options: Options): Output => {
   const webhookName = Naming.unique()
   for (const source of [doc["webhooks"], doc["x-webhooks"]]) {
     for (const [event, item] of Object.entries((source ?? {}) as Record<string, Json>)) {
+      if (include !== undefined && !include.some((re) => re.test(event) || re.test("webhooks"))) continue
       const pathItem = S.deref(doc, item) ?? {}
       const op = (pathItem["post"] ?? Object.values(pathItem).find((v) => typeof v === "object")) as Json | undefined
       const media = jsonMedia(S.deref(doc, op?.["requestBody"])?.["content"])
@@ -378,12 +376,6 @@ export const generate = (doc: Json, options: Options): Output => {
   for (const id of [...wanted].sort()) topo(id)
 
   const declared = new Set<string>()
-  const typeChecks = options.typeChecks ?? (order.length > 300 ? "declared" : "full")
-  if (typeChecks === "declared") {
-    notes.push(
-      `schemas: ${order.length} components, so their declared types are not re-checked by tsc (typeChecks: "declared")`
-    )
-  }
   const schemaLines: Array<string> = [
     header(`Schemas of ${doc["info"]?.["title"] ?? options.name}: one per component of the OpenAPI document.`),
     `import * as Schema from "effect/Schema"\n`
@@ -405,11 +397,7 @@ export const generate = (doc: Json, options: Options): Output => {
         isObject ? `export interface ${id}Encoded ${e.encoded}` : `export type ${id}Encoded = ${e.encoded}`
       )
     }
-    schemaLines.push(
-      `export const ${id}: Schema.Schema<${id}, ${encodedName}> = ${e.code}${
-        typeChecks === "declared" ? " as Schema.Schema<any, any>" : ""
-      }\n`
-    )
+    schemaLines.push(`export const ${id}: Schema.Schema<${id}, ${encodedName}> = ${e.code}\n`)
     declared.add(id)
   }
 
@@ -562,6 +550,7 @@ interface PaginationInput {
   readonly hasPath: boolean
   readonly hasQuery: boolean
   readonly queryNames: ReadonlyArray<string>
+  readonly numericQuery: ReadonlySet<string>
   readonly linkHeader: boolean
   readonly successCode: string | undefined
   readonly successSchema: Json | undefined
@@ -647,12 +636,12 @@ const paginationOf = (doc: Json, input: PaginationInput): string | undefined => 
       call = `Paginate.cursor(api, ${JSON.stringify(input.template)}, { ${common.join(", ")}, cursorParam: ${
         JSON.stringify(param)
       }, next: (page) => ${next} })`
-    } else if (q.has("offset") && q.has("limit")) {
+    } else if (input.numericQuery.has("offset") && q.has("limit")) {
       style = "offset"
       call = `Paginate.offset(api, ${JSON.stringify(input.template)}, { ${common.join(", ")}, pageSize: request${
         input.hasQuery ? ".urlParams?.limit" : ""
       } ?? 100 })`
-    } else if (q.has("page")) {
+    } else if (input.numericQuery.has("page")) {
       style = "page number"
       call = `Paginate.pageNumber(api, ${JSON.stringify(input.template)}, { ${common.join(", ")}${
         withPage !== undefined ? `, sizeParam: ${JSON.stringify(withPage)}` : ""

@@ -10,10 +10,7 @@ import * as Schema from "effect/Schema"
 import * as appsPermissionsResourcesGroup from "./groups/appsPermissionsResources.js"
 import * as chatScheduledMessagesGroup from "./groups/chatScheduledMessages.js"
 import * as conversationsGroup from "./groups/conversations.js"
-import * as filesGroup from "./groups/files.js"
 import * as reactionsGroup from "./groups/reactions.js"
-import * as starsGroup from "./groups/stars.js"
-import * as teamGroup from "./groups/team.js"
 import * as usersGroup from "./groups/users.js"
 import * as S from "./schemas.js"
 
@@ -53,47 +50,12 @@ export const conversationsMembers = (
   options: Options = {}
 ) => Paginate.cursor(api, "/conversations.members", { success: Schema.Struct({ members: Schema.Array(S.DefsUserId).pipe(Schema.minItems(1)), ok: S.DefsOkTrue, response_metadata: Schema.Struct({ next_cursor: Schema.String }) }), items: (page) => page.members ?? [], query: request.urlParams, maxPages: options.maxPages, cursorParam: "cursor", next: (page) => page.response_metadata?.next_cursor })
 
-/** files.info, paginated by page number. */
-export const filesInfo = (
-  api: ApiClient.ApiClient,
-  request: { readonly urlParams?: typeof filesGroup.infoQuery.Type | undefined },
-  options: Options = {}
-) => Paginate.pageNumber(api, "/files.info", { success: Schema.Struct({ comments: S.ObjsComments, content_html: Schema.optional(Schema.Unknown), editor: Schema.optional(S.DefsUserId), file: S.ObjsFile, ok: S.DefsOkTrue, paging: Schema.optional(S.ObjsPaging), response_metadata: Schema.optional(S.ObjsResponseMetadata) }), items: (page) => page.comments ?? [], query: request.urlParams, maxPages: options.maxPages, sizeParam: "count" })
-
-/** files.list, paginated by page number. */
-export const filesList = (
-  api: ApiClient.ApiClient,
-  request: { readonly urlParams?: typeof filesGroup.listQuery.Type | undefined },
-  options: Options = {}
-) => Paginate.pageNumber(api, "/files.list", { success: Schema.Struct({ files: Schema.Array(S.ObjsFile), ok: S.DefsOkTrue, paging: S.ObjsPaging }), items: (page) => page.files ?? [], query: request.urlParams, maxPages: options.maxPages, sizeParam: "count" })
-
 /** reactions.list, paginated by page number. */
 export const reactionsList = (
   api: ApiClient.ApiClient,
   request: { readonly urlParams?: typeof reactionsGroup.listQuery.Type | undefined },
   options: Options = {}
 ) => Paginate.pageNumber(api, "/reactions.list", { success: Schema.Struct({ items: Schema.Array(Schema.Array(Schema.Union(Schema.Struct({ channel: S.DefsChannel, message: S.ObjsMessage, type: Schema.Literal("message") }), Schema.Struct({ file: S.ObjsFile, type: Schema.Literal("file") }), Schema.Struct({ comment: S.ObjsComment, file: S.ObjsFile, type: Schema.Literal("file_comment") })))), ok: S.DefsOkTrue, paging: Schema.optional(S.ObjsPaging), response_metadata: Schema.optional(S.ObjsResponseMetadata) }), items: (page) => page.items ?? [], query: request.urlParams, maxPages: options.maxPages, sizeParam: "count" })
-
-/** stars.list, paginated by page number. */
-export const starsList = (
-  api: ApiClient.ApiClient,
-  request: { readonly urlParams?: typeof starsGroup.listQuery.Type | undefined },
-  options: Options = {}
-) => Paginate.pageNumber(api, "/stars.list", { success: Schema.Struct({ items: Schema.Array(Schema.Array(Schema.Union(Schema.Struct({ channel: S.DefsChannel, date_create: Schema.Int, message: S.ObjsMessage, type: Schema.Literal("message") }), Schema.Struct({ date_create: Schema.Int, file: S.ObjsFile, type: Schema.Literal("file") }), Schema.Struct({ comment: S.ObjsComment, date_create: Schema.Int, file: S.ObjsFile, type: Schema.Literal("file_comment") }), Schema.Struct({ channel: S.DefsChannel, date_create: Schema.Int, type: Schema.Literal("channel") }), Schema.Struct({ channel: S.DefsDmId, date_create: Schema.Int, type: Schema.Literal("im") }), Schema.Struct({ channel: S.DefsGroupId, date_create: Schema.Int, type: Schema.Literal("group") })))), ok: S.DefsOkTrue, paging: Schema.optional(S.ObjsPaging) }), items: (page) => page.items ?? [], query: request.urlParams, maxPages: options.maxPages, sizeParam: "count" })
-
-/** team.accessLogs, paginated by page number. */
-export const teamAccessLogs = (
-  api: ApiClient.ApiClient,
-  request: { readonly urlParams?: typeof teamGroup.accessLogsQuery.Type | undefined },
-  options: Options = {}
-) => Paginate.pageNumber(api, "/team.accessLogs", { success: Schema.Struct({ logins: Schema.Array(Schema.Struct({ count: Schema.Int, country: Schema.NullOr(Schema.String), date_first: Schema.Int, date_last: Schema.Int, ip: Schema.NullOr(Schema.String), isp: Schema.NullOr(Schema.String), region: Schema.NullOr(Schema.String), user_agent: Schema.String, user_id: S.DefsUserId, username: Schema.String })).pipe(Schema.minItems(1)), ok: S.DefsOkTrue, paging: S.ObjsPaging }), items: (page) => page.logins ?? [], query: request.urlParams, maxPages: options.maxPages, sizeParam: "count" })
-
-/** team.integrationLogs, paginated by page number. */
-export const teamIntegrationLogs = (
-  api: ApiClient.ApiClient,
-  request: { readonly urlParams?: typeof teamGroup.integrationLogsQuery.Type | undefined },
-  options: Options = {}
-) => Paginate.pageNumber(api, "/team.integrationLogs", { success: Schema.Struct({ logs: Schema.Array(Schema.Struct({ admin_app_id: Schema.optional(S.DefsAppId), app_id: S.DefsAppId, app_type: Schema.String, change_type: Schema.String, channel: Schema.optional(S.DefsChannel), date: Schema.String, scope: Schema.String, service_id: Schema.optional(Schema.String), service_type: Schema.optional(Schema.String), user_id: S.DefsUserId, user_name: Schema.String })).pipe(Schema.minItems(1)), ok: S.DefsOkTrue, paging: S.ObjsPaging }), items: (page) => page.logs ?? [], query: request.urlParams, maxPages: options.maxPages, sizeParam: "count" })
 
 /** users.conversations, paginated by cursor (cursor). */
 export const usersConversations = (

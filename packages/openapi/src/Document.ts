@@ -80,6 +80,12 @@ export class DocumentError extends Schema.TaggedError<DocumentError>()("Document
 export interface LoadOptions {
   /** A JSON Patch applied after conversion and before `$ref`s are resolved: fixes for a provider's document. */
   readonly patch?: ReadonlyArray<PatchOperation> | undefined
+  /**
+   * Allow the document, and `$ref`s in it, on loopback and private addresses (a local server
+   * such as the Sandbox). Off by default: a document's `$ref`s must not make this process
+   * fetch internal URLs.
+   */
+  readonly allowInternalUrls?: boolean | undefined
 }
 
 const detailOf = (cause: unknown): string =>
@@ -97,13 +103,17 @@ export const load = (
   options: LoadOptions & { readonly document?: unknown } = {}
 ): Effect.Effect<Document, DocumentError> =>
   Effect.gen(function*() {
+    const http = { http: { safeUrlResolver: options.allowInternalUrls !== true } }
     const fail = (reason: DocumentError["reason"], cause: unknown) =>
       new DocumentError({ reason, source, detail: detailOf(cause) })
     const raw = options.document !== undefined
       ? structuredClone(options.document) as Record<string, unknown>
       : yield* Effect.tryPromise({
         // `parse` reads a file or URL, JSON or YAML, without resolving anything yet.
-        try: () => SwaggerParser.parse(source) as Promise<unknown> as Promise<Record<string, unknown>>,
+        try: () =>
+          (SwaggerParser as any).parse(source, { resolve: http }) as Promise<unknown> as Promise<
+            Record<string, unknown>
+          >,
         catch: (cause) => fail("Unreadable", cause)
       })
     let document: Record<string, unknown> = raw
@@ -128,7 +138,7 @@ export const load = (
     return yield* Effect.tryPromise({
       try: () =>
         (SwaggerParser as any).bundle(source, document, {
-          resolve: { external: true },
+          resolve: { external: true, ...http },
           validate: { schema: false, spec: false }
         }) as Promise<Document>,
       catch: (cause) => fail("Reference", cause)

@@ -52,7 +52,7 @@ export const sample = (schema: Schema.Schema<any, any, never>, seed: number): un
   // setting is restored at once; sampling is synchronous, so nothing else sees it.
   const previous = FastCheck.readConfigureGlobal()
   try {
-    FastCheck.configureGlobal({ ...previous, baseSize: "xsmall", depthSize: "xsmall" })
+    FastCheck.configureGlobal({ ...previous, baseSize: "xsmall" })
     const arbitrary = Arbitrary.make(schema)
     value = FastCheck.sample(arbitrary, { seed, numRuns: 1 })[0]
   } catch {

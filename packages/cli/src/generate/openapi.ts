@@ -43,7 +43,8 @@ export const run = (args: Args) =>
       }).pipe(Effect.catchAll((message) => failWith(2, message)))
       : undefined
     const started = performance.now()
-    const doc = yield* Document.load(args.source, { patch }).pipe(
+    // The user named this document, local servers included.
+    const doc = yield* Document.load(args.source, { patch, allowInternalUrls: true }).pipe(
       Effect.catchTag("DocumentError", (e) => failWith(1, e.message))
     )
     const output = yield* Generate.generate(doc, {

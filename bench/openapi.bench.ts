@@ -71,6 +71,8 @@ export const run = async (): Promise<string> => {
     `| tsc --noEmit on the output (wall) | ${s(t4 - t3)} |`,
     `| tsc check time / memory (its own report) | ${field("Check time")} / ${field("Memory used")} |`,
     `| tsc errors | ${errors} (exit ${checked.status}) |`,
+    "",
+    ...diag.split("\n").filter((l) => l.includes("error TS")).slice(0, 5).map((l) => `    ${l.slice(0, 300)}`),
     ""
   ].join("\n")
 }

@@ -5,7 +5,17 @@ import effect from "@effect/eslint-plugin"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/build/**", "**/dist/**", "bench/results/**"] },
+  {
+    ignores: [
+      "**/node_modules/**",
+      "**/build/**",
+      "**/dist/**",
+      "bench/results/**",
+      "packages/openapi/test/generated/**",
+      "packages/openapi/.generated/**",
+      "examples/generated/**"
+    ]
+  },
   ...tseslint.configs.recommended,
   {
     plugins: { "@effect": effect },

@@ -10,6 +10,7 @@ import * as Command from "@effect/cli/Command"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as Effect from "effect/Effect"
 import * as DemoCommand from "./DemoCommand.js"
+import * as GenerateCommand from "./GenerateCommand.js"
 import * as SandboxCommand from "./SandboxCommand.js"
 import type { Stdin } from "./Stdin.js"
 import * as WebhooksCommand from "./WebhooksCommand.js"
@@ -21,7 +22,12 @@ import * as WebhooksCommand from "./WebhooksCommand.js"
  */
 export const root = Command.make("apikit").pipe(
   Command.withDescription("apikit: tools for integrating with third-party HTTP APIs."),
-  Command.withSubcommands([WebhooksCommand.command, SandboxCommand.command, DemoCommand.command])
+  Command.withSubcommands([
+    WebhooksCommand.command,
+    SandboxCommand.command,
+    DemoCommand.command,
+    GenerateCommand.command
+  ])
 )
 
 /**

@@ -42,6 +42,8 @@
 import * as HttpApi from "@effect/platform/HttpApi"
 import type * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import type * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpMethod from "@effect/platform/HttpMethod"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -181,6 +183,20 @@ const errorDecoderOf = (ast: AST.AST): Codec => {
 const utf8 = new TextDecoder()
 
 /**
+ * A form body's fields, nested objects and arrays in the bracket notation most
+ * form-encoded APIs read (`metadata[plan]=pro`, `items[0][price]=p_1`).
+ */
+const formPairs = (value: unknown, prefix: string, out: Array<[string, string]>): Array<[string, string]> => {
+  if (value === undefined) return out
+  if (value === null) out.push([prefix, ""])
+  else if (Array.isArray(value)) value.forEach((v, i) => formPairs(v, `${prefix}[${i}]`, out))
+  else if (typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) formPairs(v, prefix === "" ? k : `${prefix}[${k}]`, out)
+  } else out.push([prefix, String(value)])
+  return out
+}
+
+/**
  * Derives a typed client for `api` whose calls run through `client`'s pipeline.
  * `endpoints` overrides timeouts, rate-limit cost or idempotency per endpoint.
  *
@@ -211,6 +227,9 @@ export const client = <Id extends string, Groups extends HttpApiGroup.HttpApiGro
       const payloadSchema = Option.getOrUndefined(endpoint.payloadSchema) as
         | Schema.Schema<unknown, unknown, never>
         | undefined
+      // `HttpApiSchema.withEncoding({ kind: "UrlParams" })` payloads go as application/x-www-form-urlencoded.
+      const formPayload = payloadSchema !== undefined && hasBody &&
+        HttpApiSchema.getEncoding(payloadSchema.ast).kind === "UrlParams"
       // One success status is the common case: decode with its Schema inside the client, so a
       // mismatch is a DecodeError that names the URL. Several: decode by the status that came back.
       const successList = Array.from(successes)
@@ -276,11 +295,24 @@ export const client = <Id extends string, Groups extends HttpApiGroup.HttpApiGro
           if (Either.isLeft(encoded)) return invalid("InvalidQuery", encoded.left)
           query = { ...query, ...(encoded.right as Record<string, ApiClient.QueryValue>) }
         }
+        let form: HttpBody.HttpBody | undefined
+        if (formPayload && encodePayload !== undefined) {
+          const encoded = encodePayload(request["payload"])
+          if (Either.isLeft(encoded)) return invalid("InvalidBody", encoded.left)
+          form = HttpBody.text(
+            new URLSearchParams(formPairs(encoded.right, "", [])).toString(),
+            "application/x-www-form-urlencoded"
+          )
+        }
         const exchange = client.exchange(method, endpoint.path, {
           params,
           query,
           headers,
-          ...(hasBody && payloadSchema !== undefined ? { body: request["payload"], bodySchema: payloadSchema } : {}),
+          ...(form !== undefined
+            ? { rawBody: form }
+            : hasBody && payloadSchema !== undefined
+            ? { body: request["payload"], bodySchema: payloadSchema }
+            : {}),
           success: successSchema,
           timeout: settings.timeout,
           cost: settings.cost,

@@ -22,6 +22,7 @@ import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import { createServer, type Server } from "node:http"
 import type { Options, Sandbox } from "../../Sandbox.js"
+import * as Api from "./api.js"
 import * as Auth from "./auth.js"
 import * as Faults from "./faults.js"
 import * as GraphQL from "./graphql.js"
@@ -103,11 +104,17 @@ const routes = (state: State.State, emitter: Webhooks.Emitter, budget: GraphQL.B
 const control = (state: State.State) =>
   HttpRouter.empty.pipe(
     HttpRouter.get("/_stats", Effect.sync(() => HttpServerResponse.unsafeJson(State.snapshot(state)))),
+    HttpRouter.get(
+      "/openapi.json",
+      Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
+        HttpServerResponse.unsafeJson(Api.document(`http://${request.headers["host"] ?? "127.0.0.1"}`)))
+    ),
     HttpRouter.put(
       "/_faults",
       Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
-        const text = yield* Effect.orElseSucceed(request.text, () => "")
+        const text = yield* Effect.orElseSucceed(request.text, () =>
+          "")
         const resolved = yield* Faults.parse(text).pipe(Effect.flatMap(Faults.resolve))
         state.faults = resolved
         return HttpServerResponse.empty({ status: 204 })
@@ -159,7 +166,8 @@ const gateway = (state: State.State, emitter: Webhooks.Emitter, budget: GraphQL.
   return Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const path = new URL(request.url, "http://sandbox").pathname
-    if (path.startsWith("/_")) return yield* internal
+    // The control routes and the API description: no auth, no limits, no faults.
+    if (path.startsWith("/_") || path === "/openapi.json") return yield* internal
 
     const now = yield* Clock.currentTimeMillis
     const identity: Auth.Identity = path === "/oauth/token"

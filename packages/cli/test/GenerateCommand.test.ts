@@ -1,0 +1,47 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { apikit } from "./support/apikit.js"
+
+const fixture = fileURLToPath(new URL("../../openapi/test/fixtures/projects.yaml", import.meta.url))
+
+describe("apikit generate openapi", () => {
+  it.effect(
+    "writes the module and a report of what was skipped; --include and --patch apply",
+    () =>
+      Effect.gen(function*() {
+        const out = mkdtempSync(join(tmpdir(), "apikit-generate-"))
+        const patch = join(out, "patch.json")
+        writeFileSync(patch, JSON.stringify([{ op: "replace", path: "/servers/0/url", value: "http://127.0.0.1:1" }]))
+        const { code, stdout } = yield* apikit([
+          "generate",
+          "openapi",
+          fixture,
+          "--out",
+          join(out, "mod"),
+          "--include",
+          "projects",
+          "--patch",
+          patch
+        ])
+        expect(code).toBe(0)
+        expect(stdout).toContain("4/5 operations as endpoints")
+        expect(stdout).toContain("request body is image/png")
+        expect(existsSync(join(out, "mod/groups/projects.ts"))).toBe(true)
+        expect(existsSync(join(out, "mod/groups/users.ts"))).toBe(false)
+        expect(readFileSync(join(out, "mod/api.ts"), "utf8")).toContain(`baseUrl = "http://127.0.0.1:1"`)
+        expect(readFileSync(join(out, "mod/GENERATED.md"), "utf8")).toContain("skipped (1)")
+      }),
+    60_000
+  )
+
+  it.effect("an unreadable document exits 1 with a message that names it", () =>
+    Effect.gen(function*() {
+      const { code, stderr } = yield* apikit(["generate", "openapi", "/nonexistent/api.yaml", "--out", tmpdir()])
+      expect(code).toBe(1)
+      expect(stderr).toContain("/nonexistent/api.yaml")
+    }))
+})

@@ -187,7 +187,9 @@ export interface TlsOptions {
 }
 
 /**
- * How the client connects. Without options it uses undici's global dispatcher.
+ * How the client connects. Without options it uses undici's global dispatcher
+ * (one set with undici 7's `setGlobalDispatcher`), or an `Agent` of its own
+ * where the global one is the older undici that Node ships.
  *
  * @since 0.1.0
  */
@@ -208,11 +210,28 @@ const connectOptions = (tls: TlsOptions): Undici.buildConnector.BuildOptions => 
   }
 }
 
+const dispatcherApi2 = Symbol.for("undici.globalDispatcher.2")
+let ownAgent: Undici.Agent | undefined
+
+/**
+ * The default dispatcher: undici's global one when it speaks undici 7's
+ * handler API, else one `Agent` of apikit's own for the process. Node installs
+ * the undici it ships (for `fetch`) as the global dispatcher at start-up, and
+ * that is 6.x on Node 20 and 22, whose `dispatch` takes only the old handler
+ * API ("invalid onError method"). A dispatcher installed with undici 7's
+ * `setGlobalDispatcher` (a `ProxyAgent`, an `EnvHttpProxyAgent`) is registered
+ * under the newer key and used as is.
+ *
+ * @internal
+ */
+const globalDispatcher = (): Undici.Dispatcher =>
+  (globalThis as { readonly [dispatcherApi2]?: Undici.Dispatcher })[dispatcherApi2] ?? (ownAgent ??= new Undici.Agent())
+
 /** The dispatcher `options` describe. @internal */
 const dispatcherOf = (options: Options): Undici.Dispatcher =>
   options.dispatcher ??
     (options.tls === undefined
-      ? Undici.getGlobalDispatcher()
+      ? globalDispatcher()
       : new Undici.Agent({ connect: connectOptions(options.tls) }))
 
 /**
@@ -294,7 +313,7 @@ export const layerWith = (options: Options): Layer.Layer<HttpClient.HttpClient> 
       Effect.acquireRelease(
         Effect.sync(() => dispatcherOf(options)),
         (dispatcher) =>
-          dispatcher === options.dispatcher || dispatcher === Undici.getGlobalDispatcher()
+          dispatcher === options.dispatcher || dispatcher === globalDispatcher()
             ? Effect.void
             : Effect.promise(() => dispatcher.close())
       ),

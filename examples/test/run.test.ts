@@ -32,7 +32,13 @@ describe("pnpm example: failures", () => {
       })
     })
     const root = fileURLToPath(new URL("../..", import.meta.url))
-    const result = spawnSync(process.execPath, ["--import", "tsx", "examples/run.ts", "oauth-client-credentials"], {
+    const result = spawnSync(process.execPath, [
+      "--conditions=@apikit/source",
+      "--import",
+      "tsx",
+      "examples/run.ts",
+      "oauth-client-credentials"
+    ], {
       cwd: root,
       encoding: "utf8",
       timeout: 60_000,

@@ -14,6 +14,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as ApiError from "./ApiError.js"
 import * as attempt from "./internal/attempt.js"
+import { Defect } from "./internal/body.js"
 import * as classify from "./internal/classify.js"
 import * as Redaction from "./Redaction.js"
 
@@ -64,6 +65,7 @@ export const send = (
     ),
     (reader): Effect.Effect<Response, ApiError.Transport> => {
       if (!reader.failed) return Effect.succeed(reader)
+      if (reader.cause instanceof Defect) return Effect.die(reader.cause.defect)
       const error = classify.fromTransport(request.method, url(), { cause: reader.cause })
       return Effect.fail(
         reader.status === 0 ? error : new ApiError.Transport({

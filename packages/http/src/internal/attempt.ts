@@ -23,7 +23,7 @@ import * as Tracer from "effect/Tracer"
 import * as ApiError from "../ApiError.js"
 import * as Policy from "../Policy.js"
 import * as Redaction from "../Redaction.js"
-import { Reader } from "./body.js"
+import { Defect, Reader } from "./body.js"
 import * as classify from "./classify.js"
 import * as redirect from "./redirect.js"
 import * as timeout from "./timeout.js"
@@ -116,7 +116,11 @@ export const toApiResponse = (
   clock: Clock.Clock
 ): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> => {
   const { method, url } = context
-  if (reader.failed) return Effect.fail(classify.fromTransport(method, url, { cause: reader.cause }))
+  if (reader.failed) {
+    return reader.cause instanceof Defect
+      ? Effect.die(reader.cause.defect)
+      : Effect.fail(classify.fromTransport(method, url, { cause: reader.cause }))
+  }
   const status = reader.status
   if (reader.ok && reader.encodingError !== undefined) {
     const id = classify.requestId(reader.headers)

@@ -99,6 +99,17 @@ export interface Sink {
 }
 
 /**
+ * What a reader failed with when the transport died (a bug, or a test mock's
+ * deliberate defect such as MockHttp's unmatched route): the attempt dies
+ * with it instead of reporting a transport failure, so nothing is lost.
+ *
+ * @internal
+ */
+export class Defect {
+  constructor(readonly defect: unknown) {}
+}
+
+/**
  * Reads one response body into memory, bounded. `onSettled` is called once.
  * A reader that settled with a response is the response: `status`, `headers`
  * and `body` (what `Policy.ApiResponse` asks for), without a copy.

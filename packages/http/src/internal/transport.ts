@@ -23,7 +23,7 @@ import type * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as Runtime from "effect/Runtime"
 import * as Stream from "effect/Stream"
-import { declaredLength, type Sink } from "./body.js"
+import { declaredLength, Defect, type Sink } from "./body.js"
 
 /** A started exchange. @internal */
 export interface Exchange {
@@ -107,7 +107,13 @@ const pump = (
       )
     }),
     // Whatever ends the exchange early (a transport error, a defect, an interruption) settles the reader.
-    Effect.catchAllCause((cause) => Effect.sync(() => sink.fail(Cause.squash(cause))))
+    Effect.catchAllCause((cause) =>
+      Effect.sync(() =>
+        sink.fail(
+          !Cause.isFailure(cause) && Cause.isDie(cause) ? new Defect(Cause.squash(cause)) : Cause.squash(cause)
+        )
+      )
+    )
   )
 
 // fetch follows redirects by itself (and takes along any header but Authorization to another

@@ -30,13 +30,13 @@ import * as TestClock from "effect/TestClock"
 import * as MockHttp from "./MockHttp.js"
 
 /**
- * The slots in the documented pipeline order, outermost first (the README's
+ * The slots in the documented pipeline order, outermost first (`Policy.slots`, the README's
  * "One call through the pipeline"). The suite checks ApiClient against it.
  *
  * @since 0.1.0
  * @category contracts
  */
-export const documentedOrder: ReadonlyArray<Policy.Slot> = ["retry", "auth", "circuitBreaker", "rateLimit"]
+export const documentedOrder: ReadonlyArray<Policy.Slot> = Policy.slots
 
 const where = { method: "GET" as const, url: "https://api.example.com/v1/x" }
 

@@ -464,7 +464,8 @@ export const make = (options: Options = {}): Effect.Effect<Policy.CachePolicy, n
           if (safeMethods.has(method)) return next(request, context)
           return Effect.tap(next(request, context), (response) => invalidateAfter(context, response))
         }
-        if (bypass(request)) return next(request, context)
+        // A streamed body (ApiClient.stream) is the caller's, not the cache's to keep.
+        if (context.streamed === true || bypass(request)) return next(request, context)
         const { headers, secrets } = key.split(request)
         return Effect.flatMap(key.identity(context, secrets), (identity) => cached(request, context, headers, identity))
       }

@@ -14,6 +14,8 @@ import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
 import type * as ApiError from "./ApiError.js"
 import * as internal from "./internal/client.js"
 import type * as Policy from "./Policy.js"
@@ -156,6 +158,34 @@ export interface Exchange<A> {
 }
 
 /**
+ * The options of a call whose body is not decoded ({@link ApiClient.bytes},
+ * {@link ApiClient.stream}): everything but `success` and `inspect`.
+ *
+ * @since 0.1.0
+ */
+export type BodyOptions<B = unknown, BI = unknown> = Omit<
+  RequestOptions<unknown, unknown, B, BI>,
+  "success" | "inspect"
+>
+
+/**
+ * A 2xx response whose body is read as it arrives ({@link ApiClient.stream}).
+ *
+ * @since 0.1.0
+ */
+export interface Streamed {
+  readonly status: number
+  readonly headers: Headers.Headers
+  /**
+   * The body in chunks as they arrive (content-encoding undone), read once. Memory stays bounded
+   * whatever its size: the connection is paused while ~256 KiB wait unread. A failure after the
+   * first byte (a reset connection, a body that does not decode) fails the stream after the chunks
+   * before it, and is not retried. Closing the call's scope closes an unfinished body's connection.
+   */
+  readonly body: Stream.Stream<Uint8Array, ApiError.ApiError>
+}
+
+/**
  * A client for one API.
  *
  * @since 0.1.0
@@ -174,6 +204,39 @@ export interface ApiClient {
     path: string,
     options?: RequestOptions<A, I, B, BI>
   ) => Effect.Effect<A, ApiError.ApiError>
+  /**
+   * Runs a call and returns its body as bytes, undecoded (files, images, PDFs), bounded by
+   * `maxResponseBytes` like every buffered body.
+   */
+  readonly bytes: <B = unknown, BI = unknown>(
+    method: HttpMethod.HttpMethod,
+    path: string,
+    options?: BodyOptions<B, BI>
+  ) => Effect.Effect<Uint8Array, ApiError.ApiError>
+  /**
+   * Runs a call through the whole pipeline up to the response head (auth, the breaker, the
+   * limiter, retries before the first body byte, the attempt timeout until the head arrives) and
+   * returns the 2xx response with its body as a {@link Streamed.body} stream, in bounded memory and
+   * without `maxResponseBytes`: for downloads of any size. The body belongs to the scope: close it
+   * (`Effect.scoped`, or `Stream.unwrapScoped` for a plain stream) when done. Timeouts do not bound
+   * reading the body; the consumer does (`Stream.timeoutFail`).
+   *
+   * @example
+   * import type { ApiClient } from "@apikit/http"
+   * import { Effect, Stream } from "effect"
+   *
+   * declare const api: ApiClient.ApiClient
+   * // A large export, at most ~256 KiB of it in memory at any time.
+   * const chunks = Stream.unwrapScoped(
+   *   Effect.map(api.stream("GET", "/exports/:id", { params: { id: "e_1" } }), (response) => response.body)
+   * )
+   * const size = Stream.runFold(chunks, 0, (n, chunk) => n + chunk.length)
+   */
+  readonly stream: <B = unknown, BI = unknown>(
+    method: HttpMethod.HttpMethod,
+    path: string,
+    options?: BodyOptions<B, BI>
+  ) => Effect.Effect<Streamed, ApiError.ApiError, Scope.Scope>
   readonly get: <A = unknown, I = unknown>(
     path: string,
     options?: RequestOptions<A, I, never, never>

@@ -233,13 +233,14 @@ export class Timeout extends Schema.TaggedError<Timeout>()("Timeout", {
 
 /**
  * The request never got a response: connection refused or reset, DNS failure,
- * TLS failure, or the body stream broke.
+ * TLS failure, a proxy that would not connect (`Proxy`, e.g. 407 for wrong
+ * proxy credentials), or the body stream broke.
  *
  * @since 0.1.0
  */
 export class Transport extends Schema.TaggedError<Transport>()("Transport", {
   ...request,
-  reason: Schema.Literal("ConnectionRefused", "ConnectionReset", "DnsLookup", "Tls", "Other"),
+  reason: Schema.Literal("ConnectionRefused", "ConnectionReset", "DnsLookup", "Tls", "Proxy", "Other"),
   /** The underlying error's code and message, with secrets masked. */
   detail: Schema.String
 }) {

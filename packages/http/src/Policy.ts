@@ -85,6 +85,12 @@ export interface CallContext {
    * empty body instead of an `UnexpectedStatus` error. Set by the cache stage.
    */
   readonly notModified?: boolean | undefined
+  /**
+   * The caller reads the body as a stream (`ApiClient.stream`): a 2xx response
+   * reaches the policies when its head arrives, with an empty `body`, and the
+   * body follows to the caller. A cache passes such calls through.
+   */
+  readonly streamed?: boolean | undefined
 }
 
 /**

@@ -40,6 +40,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as Undici from "undici"
+import { multipart } from "./internal/request.js"
 import * as transports from "./internal/transport.js"
 import * as undici from "./internal/undici.js"
 
@@ -60,20 +61,6 @@ const bodyOf = (body: HttpBody.HttpBody): RequestBody => {
       return null
     case "Stream":
       return Stream.toAsyncIterable(Stream.orDie(body.stream)) as unknown as RequestBody
-  }
-}
-
-/**
- * A FormData (files and fields) as a multipart/form-data stream and its content-type with the
- * boundary, serialized by Node's own web `Response` (the fetch implementation bundled with Node),
- * which knows the global FormData that undici 7's dispatcher cannot serialize. Made anew on each
- * attempt, so a form body can be sent again.
- */
-const multipart = (formData: FormData): { readonly body: RequestBody; readonly contentType: string } => {
-  const response = new globalThis.Response(formData)
-  return {
-    body: response.body as unknown as RequestBody,
-    contentType: response.headers.get("content-type") ?? "multipart/form-data"
   }
 }
 
@@ -187,17 +174,34 @@ export interface TlsOptions {
 }
 
 /**
+ * Which proxy the client sends through:
+ *
+ * - `"env"`: `HTTP_PROXY` / `HTTPS_PROXY` (or their lower-case forms) and `NO_PROXY`, read
+ *   once when the client is made (undici's `EnvHttpProxyAgent`);
+ * - a proxy URL, `Redacted` when it carries credentials (`http://user:pass@proxy:3128`), which
+ *   are sent as `Proxy-Authorization` and appear in no log line or error;
+ * - `"none"`: connect directly, whatever the environment says.
+ *
+ * @since 0.1.0
+ */
+export type ProxyOption = "env" | "none" | string | Redacted.Redacted<string>
+
+/**
  * How the client connects. Without options it uses undici's global dispatcher
  * (one set with undici 7's `setGlobalDispatcher`), or an `Agent` of its own
- * where the global one is the older undici that Node ships.
+ * where the global one is the older undici that Node ships. The environment's
+ * proxy is used when asked for (`proxy: "env"`), or when `NODE_USE_ENV_PROXY=1`
+ * is set: the switch with which Node's own `fetch` reads it.
  *
  * @since 0.1.0
  */
 export interface Options {
-  /** The undici dispatcher to send with (an `Agent`, a `Pool`, a `ProxyAgent`, a mock). */
+  /** The undici dispatcher to send with (an `Agent`, a `Pool`, a `ProxyAgent`, a mock); other options are then ignored. */
   readonly dispatcher?: Undici.Dispatcher | undefined
-  /** TLS settings; they make a dispatcher of their own (an `Agent`) when `dispatcher` is not given. */
+  /** TLS settings of the connections to the API (through a proxy too). */
   readonly tls?: TlsOptions | undefined
+  /** The proxy to send through (default: none, or the environment's with `NODE_USE_ENV_PROXY=1`). */
+  readonly proxy?: ProxyOption | undefined
 }
 
 const connectOptions = (tls: TlsOptions): Undici.buildConnector.BuildOptions => {
@@ -212,6 +216,8 @@ const connectOptions = (tls: TlsOptions): Undici.buildConnector.BuildOptions => 
 
 const dispatcherApi2 = Symbol.for("undici.globalDispatcher.2")
 let ownAgent: Undici.Agent | undefined
+// The environment's proxy for clients made without options under NODE_USE_ENV_PROXY=1: one per process.
+let envAgent: Undici.EnvHttpProxyAgent | undefined
 
 /**
  * The default dispatcher: undici's global one when it speaks undici 7's
@@ -227,12 +233,25 @@ let ownAgent: Undici.Agent | undefined
 const globalDispatcher = (): Undici.Dispatcher =>
   (globalThis as { readonly [dispatcherApi2]?: Undici.Dispatcher })[dispatcherApi2] ?? (ownAgent ??= new Undici.Agent())
 
+/** The proxy in effect: the option, else the environment's when Node's switch for it is on. */
+const proxyOf = (options: Options): ProxyOption =>
+  options.proxy ?? (globalThis.process?.env?.["NODE_USE_ENV_PROXY"] === "1" ? "env" : "none")
+
 /** The dispatcher `options` describe. @internal */
-const dispatcherOf = (options: Options): Undici.Dispatcher =>
-  options.dispatcher ??
-    (options.tls === undefined
-      ? globalDispatcher()
-      : new Undici.Agent({ connect: connectOptions(options.tls) }))
+const dispatcherOf = (options: Options): Undici.Dispatcher => {
+  if (options.dispatcher !== undefined) return options.dispatcher
+  const tls = options.tls === undefined ? undefined : connectOptions(options.tls)
+  const proxy = proxyOf(options)
+  if (proxy === "env" && tls === undefined && options.proxy === undefined) {
+    return envAgent ??= new Undici.EnvHttpProxyAgent()
+  }
+  if (proxy === "env") return new Undici.EnvHttpProxyAgent(tls === undefined ? {} : { connect: tls, requestTls: tls })
+  if (proxy !== "none") {
+    const uri = Redacted.isRedacted(proxy) ? Redacted.value(proxy) : proxy
+    return new Undici.ProxyAgent(tls === undefined ? { uri } : { uri, requestTls: tls })
+  }
+  return tls === undefined ? globalDispatcher() : new Undici.Agent({ connect: tls })
+}
 
 /**
  * An `HttpClient` over an undici dispatcher (the global one by default), or
@@ -250,7 +269,7 @@ export const make = (input: Undici.Dispatcher | Options = {}): HttpClient.HttpCl
       path,
       method: request.method,
       headers: form === undefined ? request.headers : { ...request.headers, "content-type": form.contentType },
-      body: form === undefined ? bodyOf(request.body) : form.body,
+      body: form === undefined ? bodyOf(request.body) : form.body as unknown as RequestBody,
       // Timeouts belong to the Effect clock (ApiClient's attempt timeout), not to the socket.
       headersTimeout: 0,
       bodyTimeout: 0
@@ -313,7 +332,7 @@ export const layerWith = (options: Options): Layer.Layer<HttpClient.HttpClient> 
       Effect.acquireRelease(
         Effect.sync(() => dispatcherOf(options)),
         (dispatcher) =>
-          dispatcher === options.dispatcher || dispatcher === globalDispatcher()
+          dispatcher === options.dispatcher || dispatcher === globalDispatcher() || dispatcher === envAgent
             ? Effect.void
             : Effect.promise(() => dispatcher.close())
       ),

@@ -4,6 +4,7 @@
  */
 import { ApiClient } from "@apikit/http"
 import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpBody from "@effect/platform/HttpBody"
 import { describe, expect, it } from "@effect/vitest"
@@ -34,7 +35,9 @@ const server = listen((req, res) => {
 
 const transports = [
   ["apikit's UndiciHttpClient", UndiciHttpClient.layer],
-  ["the platform's FetchHttpClient", FetchHttpClient.layer]
+  ["the platform's FetchHttpClient", FetchHttpClient.layer],
+  ["@effect/platform-node's NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
+  ["@effect/platform-node's NodeHttpClient.layer (node:http)", NodeHttpClient.layer]
 ] as const
 
 describe.each(transports)("multipart uploads over %s", (_name, transport) => {

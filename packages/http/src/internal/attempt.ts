@@ -19,6 +19,9 @@ import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import * as ApiError from "../ApiError.js"
 import * as Policy from "../Policy.js"
@@ -26,6 +29,7 @@ import * as Redaction from "../Redaction.js"
 import { Defect, Reader } from "./body.js"
 import * as classify from "./classify.js"
 import * as redirect from "./redirect.js"
+import { type Failure, StreamReader, streamScope } from "./stream.js"
 import * as timeout from "./timeout.js"
 import * as transports from "./transport.js"
 import type { Transport } from "./transport.js"
@@ -44,6 +48,8 @@ export interface Limits {
   readonly maxBytes: number
   readonly errorLimit: number
   readonly notModified?: boolean | undefined
+  /** The body is streamed to a consumer (`ApiClient.stream`): the reader of each exchange is kept here. */
+  readonly stream?: { reader: StreamReader | undefined } | undefined
 }
 
 /**
@@ -66,11 +72,15 @@ export const exchange = <A, E>(
   const live = timerMillis === undefined || timeout.isLive(clock)
   const run = Effect.async<A, E>((resume) => {
     let handle: ReturnType<typeof setTimeout> | undefined
-    const reader = new Reader(request.method, limits.maxBytes, limits.errorLimit, (r) => {
+    const settled = (r: Reader) => {
       if (handle !== undefined) clearTimeout(handle)
       resume(complete(r))
-    }, limits.notModified === true)
+    }
+    const reader = limits.stream === undefined
+      ? new Reader(request.method, limits.maxBytes, limits.errorLimit, settled, limits.notModified === true)
+      : (limits.stream.reader = new StreamReader(request.method, limits.errorLimit, settled))
     const started = transport.start(request, reader, fiber)
+    if (reader instanceof StreamReader) reader.attach(started)
     if (reader.settled) return
     if (live && timerMillis !== undefined && timerMillis <= maxTimerMillis) {
       handle = setTimeout(() => {
@@ -87,6 +97,11 @@ export const exchange = <A, E>(
     })
   })
   return live ? run : Effect.timeoutFail(run, { duration: Duration.millis(timerMillis!), onTimeout: timedOut })
+}
+
+/** A call context of `ApiClient.stream`: the scope its streamed bodies belong to. @internal */
+export interface Streamed extends Policy.CallContext {
+  readonly [streamScope]: Scope.Scope
 }
 
 /** When an attempt gives up, and why: its own timeout, or the call's deadline. @internal */
@@ -153,6 +168,56 @@ export const toApiResponse = (
       { method, url, status, headers: reader.headers, body: reader.body },
       clock.unsafeCurrentTimeMillis()
     )
+  )
+}
+
+/**
+ * The body of a streamed 2xx response as the caller reads it: chunks as they
+ * arrive, then the end, or the error that cut it short (after every chunk
+ * that came before it). A response that did not stream (a policy replaced it)
+ * is its buffered body.
+ *
+ * @internal
+ */
+export const bodyStream = (
+  response: Policy.ApiResponse,
+  context: Policy.CallContext
+): Stream.Stream<Uint8Array, ApiError.ApiError> => {
+  if (!(response instanceof StreamReader) || !response.streaming) {
+    return response.body.length === 0 ? Stream.empty : Stream.succeed(response.body)
+  }
+  const reader = response
+  const failure = (failure: Failure): Effect.Effect<never, Option.Option<ApiError.ApiError>> => {
+    if (failure._tag === "Encoding") {
+      const id = classify.requestId(reader.headers)
+      return Effect.fail(Option.some(
+        new ApiError.DecodeError({
+          method: context.method,
+          url: context.url,
+          status: reader.status,
+          reason: "InvalidEncoding",
+          detail: Redaction.excerpt(failure.detail, 300),
+          ...(id === undefined ? {} : { requestId: id })
+        })
+      ))
+    }
+    return failure.cause instanceof Defect
+      ? Effect.die(failure.cause.defect)
+      : Effect.fail(Option.some(classify.fromTransport(context.method, context.url, { cause: failure.cause })))
+  }
+  return Stream.repeatEffectOption(
+    Effect.async<Uint8Array, Option.Option<ApiError.ApiError>>((resume) => {
+      reader.take((take) =>
+        resume(
+          take._tag === "Chunk"
+            ? Effect.succeed(take.chunk)
+            : take._tag === "End"
+            ? Effect.fail(Option.none())
+            : failure(take.failure)
+        )
+      )
+      return Effect.sync(() => reader.cancelTake())
+    })
   )
 }
 
@@ -236,7 +301,13 @@ export const send = (
       if (left <= 0) return Effect.fail(Policy.deadlineExceeded(context))
       if (timer === undefined || left < timer.millis) timer = { millis: left, reason: "Deadline" }
     }
-    const bounds = context.notModified === true ? { ...limits, notModified: true } : limits
+    const scope = context.streamed === true ? (context as Streamed)[streamScope] : undefined
+    const stream = scope === undefined ? undefined : { reader: undefined as StreamReader | undefined }
+    const bounds = context.notModified === true
+      ? { ...limits, notModified: true }
+      : stream === undefined
+      ? limits
+      : { ...limits, stream }
     const debug = LogLevel.greaterThanEqual(LogLevel.Debug, fiber.getFiberRef(FiberRef.currentMinimumLogLevel))
     const traced = tracing(fiber)
     const end = timer === undefined ? undefined : start + timer.millis
@@ -265,7 +336,15 @@ export const send = (
         },
         () => timedOut(context, timer!)
       )
-    const run = (onStatus?: (status: number) => void) => hop(request, 0, onStatus)
+    // A streamed body outlives the attempt: the scope of the `stream` call closes its connection
+    // (registered before the exchange starts, so no response can be left open unowned).
+    const run = (onStatus?: (status: number) => void) =>
+      stream === undefined
+        ? hop(request, 0, onStatus)
+        : Effect.zipRight(
+          Scope.addFinalizer(scope!, Effect.sync(() => stream.reader?.close())),
+          hop(request, 0, onStatus)
+        )
     if (!debug && !traced) return run()
     if (!debug) {
       // Nothing inside an attempt logs or opens spans, so its span need not become the

@@ -56,8 +56,12 @@ export const acceptEncoding: string = zstd === undefined ? "gzip, deflate, br" :
 // Like browsers and fetch, a body cut short at a flush point is kept rather than failed.
 const lenient = { finishFlush: Zlib.constants.Z_SYNC_FLUSH }
 
-/** A decoder for `coding`, given the first chunk (HTTP "deflate" is zlib-wrapped, but raw deflate is common). */
-const decoderFor = (coding: string, first: Uint8Array): Zlib.Gunzip | undefined => {
+/**
+ * A decoder for `coding`, given the first chunk (HTTP "deflate" is zlib-wrapped, but raw deflate is common).
+ *
+ * @internal
+ */
+export const decoderFor = (coding: string, first: Uint8Array): Zlib.Gunzip | undefined => {
   switch (coding) {
     case "gzip":
     case "x-gzip":
@@ -87,6 +91,8 @@ const supported = (coding: string): boolean =>
  * @internal
  */
 export interface Sink {
+  /** The body is handed on as it arrives (a streamed response), never read in one piece. */
+  readonly streaming: boolean
   /**
    * The response head. `decoded` is true when the transport already undid the content-encoding (fetch).
    * False when the body must not be read (declared over the limit, an unknown coding): stop the exchange.
@@ -126,6 +132,8 @@ export class Reader implements Sink {
   /** The limit that applied to this response. */
   limit: number
   settled = false
+  /** A 2xx head arrived at a streaming reader (internal/stream.ts): the body goes to its consumer. */
+  streaming = false
   /** Set when the exchange failed (no response, or a body that broke off): what it failed with. */
   failed = false
   cause: unknown = undefined
@@ -259,7 +267,7 @@ export class Reader implements Sink {
     return false
   }
 
-  private settle(): true {
+  protected settle(): true {
     this.settled = true
     this.onSettled(this)
     return true

@@ -245,6 +245,19 @@ export const fromTransport = (
   error: HttpClientError.HttpClientError | { readonly cause: unknown }
 ): ApiError.Transport => {
   const { code, message } = codeOf(error.cause ?? error)
+  // undici's ProxyAgent when the proxy would not open a tunnel (its message names no URL or credential).
+  const proxy = /Proxy response \((\d{3})\)/.exec(message)?.[1]
+  if (proxy !== undefined) {
+    const hint = proxy === "407"
+      ? " (407 Proxy Authentication Required): check the user and password of the proxy URL"
+      : ""
+    return new ApiError.Transport({
+      method,
+      url,
+      reason: "Proxy",
+      detail: `the proxy answered ${proxy} instead of connecting to the API${hint}`
+    })
+  }
   const reason = code === undefined ? "Other" : codes[code] ?? (tlsCode.test(code) ? "Tls" : "Other")
   // The code is a code, not a key: `UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify ...` must not read
   // as `<...signature>: <value>` to the masker. Only the message is masked.

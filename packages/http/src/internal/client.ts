@@ -17,6 +17,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import type * as ApiClient from "../ApiClient.js"
 import type * as ApiError from "../ApiError.js"
 import * as Policy from "../Policy.js"
@@ -26,6 +27,7 @@ import { acceptEncoding } from "./body.js"
 import { decode } from "./decode.js"
 import * as redirect from "./redirect.js"
 import { encodeBody, gzip, idempotentMethods, parseBaseUrl, resolveTarget } from "./request.js"
+import { streamScope } from "./stream.js"
 import * as timeout from "./timeout.js"
 import * as transports from "./transport.js"
 
@@ -125,7 +127,9 @@ export const make = (
       method: HttpMethod.HttpMethod,
       path: string,
       opts: ApiClient.RequestOptions<A, I, B, BI>,
-      finish: (response: Policy.ApiResponse, context: Policy.CallContext) => Effect.Effect<Out, ApiError.ApiError>
+      finish: (response: Policy.ApiResponse, context: Policy.CallContext) => Effect.Effect<Out, ApiError.ApiError>,
+      /** A streamed call (`stream`): the scope its body belongs to. */
+      scope?: Scope.Scope
     ): Effect.Effect<Out, ApiError.ApiError> => {
       const target = resolveTarget(baseUrl, basePath, method, path, opts.params, opts.query)
       if (Either.isLeft(target)) return Effect.fail(target.left)
@@ -163,6 +167,7 @@ export const make = (
       return Effect.withFiberRuntime<Out, ApiError.ApiError>((fiber) => {
         const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
         const context: Policy.CallContext = {
+          ...(scope === undefined ? {} : { streamed: true, [streamScope]: scope }),
           client: name,
           method,
           url: shownUrl,
@@ -220,11 +225,39 @@ export const make = (
     ): Effect.Effect<A, ApiError.ApiError> =>
       call(method, path, opts, (response, context) => decode(response, opts.success, context))
 
+    const bytes = <B, BI>(
+      method: HttpMethod.HttpMethod,
+      path: string,
+      opts: ApiClient.BodyOptions<B, BI> = {}
+    ): Effect.Effect<Uint8Array, ApiError.ApiError> =>
+      call(method, path, opts, (response) => Effect.succeed(response.body))
+
+    const stream = <B, BI>(
+      method: HttpMethod.HttpMethod,
+      path: string,
+      opts: ApiClient.BodyOptions<B, BI> = {}
+    ): Effect.Effect<ApiClient.Streamed, ApiError.ApiError, Scope.Scope> =>
+      Effect.flatMap(Effect.scope, (scope) =>
+        call(
+          method,
+          path,
+          opts,
+          (response, context) =>
+            Effect.succeed<ApiClient.Streamed>({
+              status: response.status,
+              headers: response.headers,
+              body: attempt.bodyStream(response, context)
+            }),
+          scope
+        ))
+
     return {
       name,
       baseUrl,
       exchange,
       request,
+      bytes,
+      stream,
       get: (path, opts) => request("GET", path, opts),
       delete: (path, opts) => request("DELETE", path, opts),
       post: (path, opts) => request("POST", path, opts),

@@ -229,3 +229,22 @@ export const gzip = (
   const contentType = body._tag === "Empty" ? undefined : body.contentType
   return Either.right(HttpBody.uint8Array(Zlib.gzipSync(bytes), contentType))
 }
+
+/**
+ * A FormData (files and fields) as a multipart/form-data stream and its content-type with the
+ * boundary, serialized by Node's own web `Response` (the fetch implementation bundled with Node),
+ * which knows the global FormData that undici 7 cannot serialize. Made anew on each attempt, so a
+ * form body can be sent again.
+ *
+ * @internal
+ */
+export const multipart = (formData: FormData): {
+  readonly body: ReadableStream<Uint8Array>
+  readonly contentType: string
+} => {
+  const response = new globalThis.Response(formData)
+  return {
+    body: response.body!,
+    contentType: response.headers.get("content-type") ?? "multipart/form-data"
+  }
+}

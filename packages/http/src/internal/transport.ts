@@ -13,8 +13,9 @@
  * @internal
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
@@ -24,11 +25,15 @@ import * as FiberId from "effect/FiberId"
 import * as Runtime from "effect/Runtime"
 import * as Stream from "effect/Stream"
 import { declaredLength, Defect, type Sink } from "./body.js"
+import { multipart } from "./request.js"
 
 /** A started exchange. @internal */
 export interface Exchange {
   /** Stops the exchange (the request, or the body being read); later calls do nothing. */
   abort(): void
+  /** Stops feeding body chunks until {@link resume} (a streamed body whose consumer is behind). */
+  pause(): void
+  resume(): void
 }
 
 /** @internal */
@@ -84,25 +89,62 @@ const decodedByTransport = (response: HttpClientResponse.HttpClientResponse): bo
   return false
 }
 
+/**
+ * A FormData body as the multipart stream it serializes to: the platform's undici client cannot
+ * serialize Node's global FormData ("action is not a function"), and a stream every client can send.
+ */
+const multipartOf = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest => {
+  if (request.body._tag !== "FormData") return request
+  const form = multipart(request.body.formData)
+  return HttpClientRequest.setBody(
+    request,
+    HttpBody.stream(Stream.fromReadableStream(() => form.body, (cause) => cause), form.contentType)
+  )
+}
+
+/** Whether the body stream is pulled: a paused exchange parks the pull until resumed. */
+class Flow {
+  paused = false
+  private waiting: (() => void) | undefined = undefined
+  pause(): void {
+    this.paused = true
+  }
+  resume(): void {
+    this.paused = false
+    const waiting = this.waiting
+    this.waiting = undefined
+    waiting?.()
+  }
+  /** `more`, once the flow is not paused. */
+  gate(more: boolean): Effect.Effect<boolean> {
+    if (!this.paused || !more) return Effect.succeed(more)
+    return Effect.async<boolean>((resume) => {
+      this.waiting = () => resume(Effect.succeed(more))
+      if (!this.paused) this.resume()
+    })
+  }
+}
+
 const pump = (
   http: HttpClient.HttpClient,
   request: HttpClientRequest.HttpClientRequest,
-  sink: Sink
+  sink: Sink,
+  flow: Flow
 ): Effect.Effect<void> =>
-  http.execute(request).pipe(
+  http.execute(multipartOf(request)).pipe(
     Effect.flatMap((response) => {
       // Not pulling a body any more cancels its stream: the platform client closes the connection.
       if (!sink.head(response.status, response.headers, decodedByTransport(response))) {
         return Effect.ignore(Stream.runHead(response.stream))
       }
-      if (declaredLength(response.headers["content-length"]) !== undefined) {
+      if (!sink.streaming && declaredLength(response.headers["content-length"]) !== undefined) {
         // A declared length within the limit: one read instead of a stream of chunks.
         return Effect.map(response.arrayBuffer, (buffer) => {
           if (sink.data(new Uint8Array(buffer))) sink.end()
         })
       }
       return Effect.map(
-        Stream.runForEachWhile(response.stream, (chunk) => Effect.sync(() => sink.data(chunk))),
+        Stream.runForEachWhile(response.stream, (chunk) => flow.gate(sink.data(chunk))),
         () => sink.end()
       )
     }),
@@ -143,8 +185,13 @@ export const fromHttpClient = (platform: HttpClient.HttpClient): Transport => {
         fiberRefs: fiber.getFiberRefs(),
         runtimeFlags: Runtime.defaultRuntimeFlags
       })
-      const child = Runtime.runFork(runtime)(pump(http, request, sink))
-      return { abort: () => child.unsafeInterruptAsFork(FiberId.none) }
+      const flow = new Flow()
+      const child = Runtime.runFork(runtime)(pump(http, request, sink, flow))
+      return {
+        abort: () => child.unsafeInterruptAsFork(FiberId.none),
+        pause: () => flow.pause(),
+        resume: () => flow.resume()
+      }
     }
   }
 }

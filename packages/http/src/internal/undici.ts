@@ -53,6 +53,7 @@ const abandoned = (): Error => new Error("apikit: the attempt ended (timeout, in
 class Handler implements Undici.Dispatcher.DispatchHandler, Exchange {
   private controller: Undici.Dispatcher.DispatchController | undefined = undefined
   private aborted = false
+  private paused = false
 
   constructor(private readonly sink: Sink) {}
 
@@ -62,9 +63,18 @@ class Handler implements Undici.Dispatcher.DispatchHandler, Exchange {
     const c = this.controller
     if (c !== undefined && !c.aborted) c.abort(abandoned())
   }
+  pause(): void {
+    this.paused = true
+    this.controller?.pause()
+  }
+  resume(): void {
+    this.paused = false
+    this.controller?.resume()
+  }
   onRequestStart(c: Undici.Dispatcher.DispatchController): void {
     this.controller = c
     if (this.aborted) c.abort(abandoned())
+    else if (this.paused) c.pause()
   }
   onResponseStart(_c: Undici.Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     // 1xx informational responses come before the final one.

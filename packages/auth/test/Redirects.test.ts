@@ -4,7 +4,7 @@
  * the limit, and a redirect to the other origin is either refused (the
  * default) or followed without any credential, whatever auth policy stamped it.
  */
-import { Auth } from "@apikit/auth"
+import { Auth, OAuth2, TokenStore } from "@apikit/auth"
 import { ApiClient } from "@apikit/http"
 import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -57,6 +57,9 @@ const servers = Effect.gen(function*() {
         case "/see-other":
           res.writeHead(303, { location: "/target" })
           return void res.end()
+        case "/oauth/token":
+          res.writeHead(200, { "content-type": "application/json" })
+          return void res.end(JSON.stringify({ access_token: SECRET, token_type: "Bearer", expires_in: 3600 }))
         case "/echo":
           res.writeHead(200, { "content-type": "application/json" })
           return void res.end(JSON.stringify({ method: req.method, body }))
@@ -127,4 +130,23 @@ describe.each(transports)("redirects over %s", (_name, transport) => {
         expect(seen!.headers["x-trace"]).toBe("t-1")
       }).pipe(Effect.provide(transport))
   )
+
+  it.scoped("a cross-origin redirect, when allowed, carries no OAuth2 token (client credentials)", () =>
+    Effect.gen(function*() {
+      const { api: baseUrl, seenByOther } = yield* servers
+      const api = yield* ApiClient.make({
+        baseUrl,
+        auth: yield* OAuth2.clientCredentials({
+          tokenUrl: `${baseUrl}/oauth/token`,
+          clientId: "client",
+          clientSecret: Redacted.make("client-secret")
+        }),
+        redirects: { crossOrigin: true }
+      })
+      expect(yield* api.get("/cross")).toEqual({ other: true })
+      expect(seenByOther).toHaveLength(1)
+      expect(JSON.stringify(seenByOther)).not.toContain(SECRET)
+      expect(JSON.stringify(seenByOther)).not.toContain("client-secret")
+      expect(seenByOther[0]!.headers["authorization"]).toBeUndefined()
+    }).pipe(Effect.provide(TokenStore.layerMemory), Effect.provide(transport)))
 })

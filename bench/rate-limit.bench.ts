@@ -101,11 +101,21 @@ export async function run(): Promise<string> {
         onSuccess: (result) => Duration.isZero(result.delay) ? sent : Effect.zipRight(Effect.sleep(result.delay), sent)
       })
     const bucketObserved = observed(bucket)
+    // What adaptive mode adds at least: it must hear how every admitted call ended (the in-flight
+    // count is released on success, failure and interruption alike), which takes an exit hook.
+    const accounted = Effect.matchEffect(consume, {
+      onFailure: Effect.fail,
+      onSuccess: (result) =>
+        Duration.isZero(result.delay)
+          ? Effect.onExit(sent, () => Effect.void)
+          : Effect.zipRight(Effect.sleep(result.delay), sent)
+    })
     return {
       consume: (n: number) => Effect.runPromise(loop(consume, n)),
       guarded: (n: number) => Effect.runPromise(loop(guarded, n)),
       bucket: (n: number) => Effect.runPromise(loop(bucket, n)),
-      bucketObserved: (n: number) => Effect.runPromise(loop(bucketObserved, n))
+      bucketObserved: (n: number) => Effect.runPromise(loop(bucketObserved, n)),
+      accounted: (n: number) => Effect.runPromise(loop(accounted, n))
     }
   }).pipe(Effect.provide(Layer.fresh(RateLimiter.layerStoreMemory)), Effect.runPromise)
   candidates.push({ name: "@effect/experimental RateLimiter.consume (memory store)", run: experimental.consume, n: N })
@@ -121,6 +131,11 @@ export async function run(): Promise<string> {
     n: N
   })
 
+  candidates.push({
+    name: "consume + one matchEffect + Effect.onExit around the next stage (the floor of adaptive mode)",
+    run: experimental.accounted,
+    n: N
+  })
   candidates.push({ name: "apikit RateLimit (fixed window)", run: await apikit({}), n: N })
   candidates.push({ name: "apikit RateLimit (token bucket)", run: await apikit({ algorithm: "token-bucket" }), n: N })
   candidates.push({ name: "apikit RateLimit (adaptive)", run: await apikit({ adaptive: true }), n: N })

@@ -164,6 +164,9 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
     if (invalid !== undefined) return yield* Effect.dieMessage(`RateLimit.make: ${invalid}`)
 
     const limiter = yield* RateLimiter.make
+    // apikit's memory store answers synchronously: decisions then take no Effect of their own.
+    const syncLimiter = LimiterStore.syncOf(yield* RateLimiter.RateLimiterStore)
+    const refillMillis = LimiterStore.refillMillis(window, options.limit)
     const quotas = yield* QuotaStore.QuotaStore
     const parseHeaders = options.headers ?? RateLimitHeaders.parse
     const sync = Quota.syncOf(quotas)
@@ -203,6 +206,38 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
     const after = <A, E>(delay: Duration.Duration, k: (waited: boolean) => Effect.Effect<A, E>) =>
       Duration.isZero(delay) ? k(false) : Effect.zipRight(Effect.sleep(delay), k(true))
 
+    /** Sleeps `millis` (when there are any), then continues with whether it waited. */
+    const waitThen = <A, E>(millis: number, k: (waited: boolean) => Effect.Effect<A, E>) =>
+      millis === 0 ? k(false) : Effect.zipRight(Effect.sleep(Duration.millis(millis)), k(true))
+
+    /**
+     * {@link permit} on apikit's memory store: the same decisions as through
+     * `RateLimiter.consume`, taken as function calls at `now`.
+     */
+    const permitNow = <A, E>(
+      store: LimiterStore.SyncStore,
+      now: number,
+      key: string,
+      context: Policy.CallContext,
+      k: (waited: boolean) => Effect.Effect<A, E>
+    ): Effect.Effect<A, E | ApiError.RateLimited> => {
+      const tokens = context.cost
+      const decide = (onExceeded: "delay" | "fail") =>
+        LimiterStore.decide(store, key, now, tokens, limit, windowMillis, refillMillis, algorithm, onExceeded)
+      if (!failFast && maxWaitMillis === undefined && context.deadline === undefined) {
+        return waitThen(decide("delay"), k)
+      }
+      // Bounded waits ask first without reserving (see below).
+      const refusedFor = decide("fail")
+      if (refusedFor === 0) return k(false)
+      if (failFast || !fits(context, now, refusedFor)) {
+        return Effect.fail(rejected(context, key, Duration.millis(refusedFor)))
+      }
+      const wait = decide("delay")
+      // Another caller reserved first; this permit is spent, which errs on the safe side.
+      return fits(context, now, wait) ? waitThen(wait, k) : Effect.fail(rejected(context, key, Duration.millis(wait)))
+    }
+
     /**
      * Takes `context.cost` permits, then continues with `k` (told whether it
      * waited). Written as one match per store call: this is the hot path.
@@ -217,6 +252,9 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
       if (tokens <= 0) return k(false)
       // More than the whole limit can never be granted: waiting would be forever.
       if (tokens > limit) return Effect.fail(rejected(context, key, undefined))
+      if (syncLimiter !== undefined) {
+        return Effect.clockWith((clock) => permitNow(syncLimiter, clock.unsafeCurrentTimeMillis(), key, context, k))
+      }
       type Out = Effect.Effect<A, E | ApiError.RateLimited>
       const reserved = (allowed: (waitMillis: number) => boolean): Out =>
         Effect.matchEffect(consume(key, tokens, "delay"), {
@@ -238,10 +276,13 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
         onFailure: (error): Out => {
           if (error.reason === "StoreError") return Effect.zipRight(storeDown(key, error), k(false))
           if (failFast) return Effect.fail(rejected(context, key, error.retryAfter))
-          return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            fits(context, now, Duration.toMillis(error.retryAfter))
-              ? reserved((waitMillis) => fits(context, now, waitMillis))
-              : Effect.fail(rejected(context, key, error.retryAfter)))
+          return Effect.flatMap(
+            Clock.currentTimeMillis,
+            (now) =>
+              fits(context, now, Duration.toMillis(error.retryAfter))
+                ? reserved((waitMillis) => fits(context, now, waitMillis))
+                : Effect.fail(rejected(context, key, error.retryAfter))
+          )
         }
       })
     }
@@ -372,8 +413,27 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
       key: string,
       next: Policy.Send,
       waited: number
-    ): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> =>
-      permit(key, context, () => admitted(request, context, key, next, waited))
+    ): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> => {
+      // Both memory stores: one clock read for the permit and the quota, unless the permit waited.
+      if (syncLimiter !== undefined && sync !== undefined && context.cost > 0 && context.cost <= limit) {
+        return Effect.clockWith((clock) => {
+          const now = clock.unsafeCurrentTimeMillis()
+          return permitNow(syncLimiter, now, key, context, (waitedForPermit) =>
+            waitedForPermit
+              ? admitted(request, context, key, next, waited)
+              : onAdmission(
+                sync.acquire(key, now, context.cost, limit, windowMillis),
+                now,
+                request,
+                context,
+                key,
+                next,
+                waited
+              ))
+        })
+      }
+      return permit(key, context, () => admitted(request, context, key, next, waited))
+    }
 
     const admitted = (
       request: HttpClientRequest.HttpClientRequest,
@@ -456,7 +516,10 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
         ? (request, context) => attempt(request, context, keyOf(context), next, 0)
         : (request, context) => {
           const key = keyOf(context)
-          if (bounded || context.deadline !== undefined || context.cost > limit || context.cost <= 0) {
+          if (
+            syncLimiter !== undefined || bounded || context.deadline !== undefined || context.cost > limit ||
+            context.cost <= 0
+          ) {
             return permit(key, context, () => next(request, context))
           }
           // The common case, inlined (one store call, one match): it is the hot path the benchmark measures.

@@ -416,7 +416,8 @@ export const generate = (doc: Json, options: Options): Output => {
         `import * as HttpApiSchema from "@effect/platform/HttpApiSchema"`,
         `import * as Schema from "effect/Schema"`,
         `import * as S from "../schemas.js"\n`,
-        `void S\nvoid HttpApiSchema\n`,
+        // A group whose endpoints only name components uses no `Schema.` of its own.
+        `void S\nvoid Schema\nvoid HttpApiSchema\n`,
         ...mine.flatMap((e) => [...e.extras, `${e.code}\n`]),
         `export const group = HttpApiGroup.make(${JSON.stringify(group)})\n  ${
           mine.map((e) => `.add(${Naming.identifier(e.name)})`).join("\n  ")
@@ -475,14 +476,17 @@ export const generate = (doc: Json, options: Options): Output => {
       header(
         "Pagination recognised in the document, per operation: each function is a lazy `Stream` of items through the pipeline."
       ),
-      `import { Paginate } from ${JSON.stringify(imports.http)}`,
-      `import type { ApiClient } from ${JSON.stringify(imports.http)}`,
-      `import * as Schema from "effect/Schema"`,
-      ...groups.filter((g) => paginated.some((e) => e.group === g)).map((g) =>
-        `import * as ${g}Group from "./groups/${g}.js"`
-      ),
-      `import * as S from "./schemas.js"\n`,
-      `void S\nvoid Schema\n`,
+      // No paginated operation: no imports (unused ones do not compile under `noUnusedLocals`).
+      ...(paginated.length === 0 ? [] : [
+        `import { Paginate } from ${JSON.stringify(imports.http)}`,
+        `import type { ApiClient } from ${JSON.stringify(imports.http)}`,
+        `import * as Schema from "effect/Schema"`,
+        ...groups.filter((g) => paginated.some((e) => e.group === g)).map((g) =>
+          `import * as ${g}Group from "./groups/${g}.js"`
+        ),
+        `import * as S from "./schemas.js"\n`,
+        `void S\nvoid Schema\n`
+      ]),
       `/** Options every paginated operation takes. */`,
       `export interface Options {\n  readonly maxPages?: number | undefined\n}\n`,
       ...paginated.map((e) => e.pagination!)

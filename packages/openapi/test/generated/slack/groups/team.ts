@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import * as S from "../schemas.js"
 
 void S
+void Schema
 void HttpApiSchema
 
 export const accessLogsQuery = Schema.Struct({ token: Schema.String, before: Schema.optional(Schema.String), count: Schema.optional(Schema.String), page: Schema.optional(Schema.String) })

@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import * as S from "../schemas.js"
 
 void S
+void Schema
 void HttpApiSchema
 
 export const conversationsQuery = Schema.Struct({ token: Schema.optional(Schema.String), user: Schema.optional(Schema.String), types: Schema.optional(Schema.String), exclude_archived: Schema.optional(Schema.BooleanFromString), limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int())), cursor: Schema.optional(Schema.String) })

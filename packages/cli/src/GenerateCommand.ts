@@ -25,6 +25,12 @@ const openapi = Command.make("openapi", {
     Options.optional,
     Options.withDescription("a JSON Patch (RFC 6902) file applied to the document first, for fixes")
   ),
+  int64: Options.choice("int64", ["number", "bigint"]).pipe(
+    Options.withDefault("number" as const),
+    Options.withDescription(
+      "how format: int64 maps: number (exact up to 2^53, as other generators do) or bigint (exact from strings)"
+    )
+  ),
   idempotency: Options.choice("idempotency", ["declared", "unsafe", "none"]).pipe(
     Options.withDefault("declared" as const),
     Options.withDescription(

@@ -4,8 +4,9 @@
  */
 import { Document, Generate } from "@apikit/openapi"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
-import { typecheck } from "./support/typecheck.js"
+import { Effect, Either, Schema } from "effect"
+import { join } from "node:path"
+import { typecheck, write } from "./support/typecheck.js"
 
 const load = (document: Record<string, unknown>) =>
   Document.load("fragment.json", {
@@ -51,4 +52,164 @@ describe("generated modules compile", () => {
       expect(file(output, "groups/rateLimit.ts")).not.toMatch(/Schema\.(Struct|String|Number|Int)/)
       expect(typecheck(output, "fragment-unused-imports")).toEqual([])
     }), 120_000)
+})
+
+const schemasModule = (output: Generate.Output) => file(output, "schemas.ts")
+
+describe("the Schema mapping", () => {
+  const pets = {
+    paths: {
+      "/pets/{id}": {
+        get: {
+          operationId: "pets/get",
+          tags: ["pets"],
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "integer", format: "int64" } }],
+          responses: {
+            "200": {
+              description: "ok",
+              content: { "application/json": { schema: { $ref: "#/components/schemas/Pet" } } }
+            }
+          }
+        }
+      },
+      "/pets": {
+        put: {
+          operationId: "pets/tag",
+          tags: ["pets"],
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  required: ["tags"],
+                  properties: { tags: { type: "array", uniqueItems: true, items: { type: "string" } } }
+                }
+              }
+            }
+          },
+          responses: { "204": { description: "tagged" } }
+        }
+      }
+    },
+    components: {
+      schemas: {
+        Pet: {
+          oneOf: [{ $ref: "#/components/schemas/Cat" }, { $ref: "#/components/schemas/Dog" }],
+          discriminator: {
+            propertyName: "kind",
+            mapping: { cat: "#/components/schemas/Cat", puppy: "Dog", dog: "Dog" }
+          }
+        },
+        Cat: {
+          type: "object",
+          required: ["kind", "name"],
+          properties: {
+            kind: { type: "string" },
+            name: { type: "string" },
+            lives: { type: "integer", format: "int64" }
+          }
+        },
+        Dog: {
+          type: "object",
+          required: ["kind", "name"],
+          properties: {
+            kind: { type: "string" },
+            name: { type: "string" },
+            friends: { type: "array", uniqueItems: true, items: { $ref: "#/components/schemas/Cat" } }
+          }
+        }
+      }
+    }
+  }
+
+  it.effect(
+    "a discriminator narrows each member's property, so decoding picks the member by its value",
+    () =>
+      Effect.gen(function*() {
+        const output = yield* Generate.generate(yield* load(pets), { name: "pets" })
+        const schemas = schemasModule(output)
+        expect(schemas).toContain(
+          `Schema.extend(Cat.pipe(Schema.omit("kind")), Schema.Struct({ kind: Schema.Literal("cat") }))`
+        )
+        expect(schemas).toContain(`Schema.Struct({ kind: Schema.Literal("puppy", "dog") })`)
+        const dir = write(output, "fragment-pets")
+        const { Schemas } = yield* Effect.promise(() => import(join(dir, "index.ts")))
+        const decode = Schema.decodeUnknownEither(Schemas.Pet as Schema.Schema<unknown, unknown>)
+        // A plain union would take the first member both have the shape of (Cat).
+        const puppy = decode({ kind: "puppy", name: "Rex" })
+        expect(Either.isRight(puppy)).toBe(true)
+        expect(Either.isLeft(decode({ kind: "cow", name: "Daisy" }))).toBe(true)
+        // A dog with a cat's field is a Dog (which drops the field), not the first member that fits.
+        expect(decode({ kind: "dog", name: "Rex", lives: 3 })).toEqual(Either.right({ kind: "dog", name: "Rex" }))
+        const encodedCat = Schema.encodeSync(Schemas.Pet as Schema.Schema<unknown, unknown>)({
+          kind: "cat",
+          name: "Tom"
+        })
+        expect(encodedCat).toEqual({ kind: "cat", name: "Tom" })
+        // The Type is a union tagged by `kind`: checked by the compiler in the last test.
+      }),
+    60_000
+  )
+
+  it.effect(
+    "uniqueItems is a filter: repeated items (scalars or objects) fail to decode",
+    () =>
+      Effect.gen(function*() {
+        const output = yield* Generate.generate(yield* load(pets), { name: "pets" })
+        const dir = write(output, "fragment-unique")
+        const { Schemas } = yield* Effect.promise(() => import(join(dir, "index.ts")))
+        const group = yield* Effect.promise(() => import(join(dir, "groups/pets.ts")))
+        const tags = Schema.decodeUnknownEither(group.tag.payloadSchema.value as Schema.Schema<unknown, unknown>)
+        expect(Either.isRight(tags({ tags: ["a", "b"] }))).toBe(true)
+        const repeated = tags({ tags: ["a", "a"] })
+        expect(Either.isLeft(repeated) && String(repeated.left)).toContain("the items must be unique")
+        const dog = Schema.decodeUnknownEither(Schemas.Dog as Schema.Schema<unknown, unknown>)
+        const tom = { kind: "cat", name: "Tom" }
+        expect(Either.isRight(dog({ kind: "dog", name: "Rex", friends: [tom, { ...tom, name: "Felix" }] }))).toBe(true)
+        expect(Either.isLeft(dog({ kind: "dog", name: "Rex", friends: [tom, { ...tom }] }))).toBe(true)
+      }),
+    60_000
+  )
+
+  it.effect(
+    "int64 is a number by default; with int64: bigint, exact from strings and numbers",
+    () =>
+      Effect.gen(function*() {
+        const byDefault = yield* Generate.generate(yield* load(pets), { name: "pets" })
+        expect(schemasModule(byDefault)).toContain("lives: Schema.optional(Schema.Int)")
+        const output = yield* Generate.generate(yield* load(pets), { name: "pets", int64: "bigint" })
+        expect(schemasModule(output)).toContain(
+          "lives: Schema.optional(Schema.Union(Schema.BigIntFromNumber, Schema.BigInt))"
+        )
+        expect(schemasModule(output)).toContain("export interface CatEncoded")
+        const dir = write(output, "fragment-int64")
+        const { Schemas } = yield* Effect.promise(() => import(join(dir, "index.ts")))
+        const cat = Schema.decodeUnknownSync(Schemas.Cat as Schema.Schema<{ lives?: bigint }, unknown>)
+        expect(cat({ kind: "cat", name: "Tom", lives: "9007199254740993" }).lives).toBe(9007199254740993n)
+        expect(cat({ kind: "cat", name: "Tom", lives: 9 }).lives).toBe(9n)
+        const encode = Schema.encodeSync(Schemas.Cat as Schema.Schema<unknown, unknown>)
+        expect(encode({ kind: "cat", name: "Tom", lives: 9n })).toEqual({ kind: "cat", name: "Tom", lives: 9 })
+        expect(encode({ kind: "cat", name: "Tom", lives: 9007199254740993n })).toMatchObject({
+          lives: "9007199254740993"
+        })
+        const group = file(output, "groups/pets.ts")
+        expect(group).toContain("id: Schema.BigInt")
+      }),
+    60_000
+  )
+
+  it.effect(
+    "the module with all of the above compiles, with the tagged union as its Type",
+    () =>
+      Effect.gen(function*() {
+        const output = yield* Generate.generate(yield* load(pets), { name: "pets", int64: "bigint" })
+        expect(output.notes).toEqual([])
+        expect(schemasModule(output)).toContain(
+          `export type Pet = (Omit<Cat, "kind"> & { readonly kind: "cat" }) | (Omit<Dog, "kind"> & { readonly kind: "puppy" | "dog" })`
+        )
+        expect(typecheck(output, "fragment-pets-typecheck")).toEqual([])
+      }),
+    120_000
+  )
 })

@@ -20,6 +20,7 @@ export interface Args {
   readonly include: ReadonlyArray<string>
   readonly patch: Option.Option<string>
   readonly idempotency: "declared" | "unsafe" | "none"
+  readonly int64: "number" | "bigint"
 }
 
 const failWith = (code: number, message: string) =>
@@ -50,7 +51,8 @@ export const run = (args: Args) =>
     const output = yield* Generate.generate(doc, {
       name: Option.getOrElse(args.name, () => defaultName(args.source)),
       include: args.include.length > 0 ? args.include.flatMap((i) => i.split(",")) : undefined,
-      idempotency: args.idempotency
+      idempotency: args.idempotency,
+      int64: args.int64
     })
     let bytes = 0
     yield* Effect.try({

@@ -14,6 +14,12 @@ export interface Options {
   readonly include?: ReadonlyArray<string> | undefined
   /** Which unsafe operations send an Idempotency-Key: those that declare the header (default), all, or none. */
   readonly idempotency?: "declared" | "unsafe" | "none" | undefined
+  /**
+   * How `format: int64` maps: `number` (default; what openapi-typescript, openapi-ts and orval
+   * give; exact up to 2^53) or `bigint` (exact when the API sends strings; JSON numbers past 2^53
+   * were already rounded by JSON.parse).
+   */
+  readonly int64?: "number" | "bigint" | undefined
   /** How the generated files import apikit (default the published packages). */
   readonly imports?: Partial<Record<"http" | "auth" | "openapi", string>> | undefined
 }
@@ -98,7 +104,7 @@ export const generate = (doc: Json, options: Options): Output => {
   for (const [component, schema] of Object.entries(components)) {
     const id = names.get(component)!
     deps.set(id, new Set([...S.refsOf(schema)].flatMap((r) => names.has(r) ? [names.get(r)!] : [])))
-    if (S.hasDirectTransform(schema)) transforms.add(id)
+    if (S.hasDirectTransform(schema, options.int64 === "bigint")) transforms.add(id)
   }
   for (let changed = true; changed;) {
     changed = false
@@ -119,7 +125,8 @@ export const generate = (doc: Json, options: Options): Output => {
     prefix,
     used,
     notes,
-    where
+    where,
+    int64: options.int64
   })
 
   // ---- operations -------------------------------------------------------------------------------

@@ -262,7 +262,9 @@ export const client = <Id extends string, Groups extends HttpApiGroup.HttpApiGro
       // mismatch is a DecodeError that names the URL. Several: decode by the status that came back.
       const successList = Array.from(successes)
       const single = successList.length === 1 ? successList[0]![1].ast : undefined
-      const successSchema = single !== undefined && Option.isSome(single)
+      // `Schema.Unknown` decodes nothing: the body comes back as JSON, or as text when it is not JSON
+      // (an HTML or plain-text answer).
+      const successSchema = single !== undefined && Option.isSome(single) && single.value._tag !== "UnknownKeyword"
         ? Schema.make(single.value) as Schema.Schema<unknown, unknown, never>
         : undefined
       const successByStatus = new Map(successList.map(([status, { ast }]) => [status, Option.map(ast, decoderOf)]))

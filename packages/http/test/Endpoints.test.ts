@@ -200,6 +200,11 @@ describe("Endpoints.client: bodies other than JSON", () => {
           .setPayload(Schema.String.pipe(HttpApiSchema.withEncoding({ kind: "Text", contentType: "text/plain" })))
           .addSuccess(Schema.Void, { status: 204 })
       )
+      .add(
+        HttpApiEndpoint.get("preview", "/files/:id/preview").setPath(Schema.Struct({ id: Schema.String })).addSuccess(
+          Schema.Unknown
+        )
+      )
   )
   // The request as the transport got it (MockHttp records bytes; a FormData is kept as one here).
   const sent: Array<HttpClientRequest.HttpClientRequest> = []
@@ -212,6 +217,8 @@ describe("Endpoints.client: bodies other than JSON", () => {
           request,
           request.url.endsWith("/files")
             ? new Response(JSON.stringify({ id: "f_1" }), { headers: { "content-type": "application/json" } })
+            : request.url.endsWith("/preview")
+            ? new Response("<p>preview</p>", { headers: { "content-type": "text/html" } })
             : new Response(null, { status: 204 })
         )
       )
@@ -248,6 +255,9 @@ describe("Endpoints.client: bodies other than JSON", () => {
       yield* client.files.render({ payload: "# Hello" })
       const text = sent[2]!.body as HttpBody.Uint8Array
       expect([text.contentType, new TextDecoder().decode(text.body)]).toEqual(["text/plain", "# Hello"])
+
+      // A success declared as Schema.Unknown (the default) that is not JSON comes back as its text.
+      expect(yield* client.files.preview({ path: { id: "f_1" } })).toBe("<p>preview</p>")
     }).pipe(Effect.provide(capture)))
 
   it.effect("a multipart payload that its Schema refuses is not sent", () =>

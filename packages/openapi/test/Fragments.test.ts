@@ -2,16 +2,21 @@
  * The mapping on small handwritten document fragments: each construct's Schema, and that the
  * module generated for it compiles under the project's strict settings.
  */
+import { ApiClient } from "@apikit/http"
 import { Document, Generate } from "@apikit/openapi"
+import { type HttpBody, HttpClient, type HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Schema } from "effect"
+import { Effect, Either, Layer, Schema } from "effect"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { typecheck, write } from "./support/typecheck.js"
 
 const load = (document: Record<string, unknown>) =>
   Document.load("fragment.json", {
     document: { openapi: "3.0.3", info: { title: "Fragment", version: "1" }, ...document }
   })
+
+const fragments = fileURLToPath(new URL("../.generated/", import.meta.url))
 
 const file = (output: Generate.Output, path: string) => output.files.find((f) => f.path === path)!.content
 
@@ -209,6 +214,134 @@ describe("the Schema mapping", () => {
           `export type Pet = (Omit<Cat, "kind"> & { readonly kind: "cat" }) | (Omit<Dog, "kind"> & { readonly kind: "puppy" | "dog" })`
         )
         expect(typecheck(output, "fragment-pets-typecheck")).toEqual([])
+      }),
+    120_000
+  )
+})
+
+describe("request bodies other than JSON and forms", () => {
+  const files = {
+    paths: {
+      "/files": {
+        post: {
+          operationId: "files/upload",
+          tags: ["files"],
+          requestBody: {
+            required: true,
+            content: {
+              "multipart/form-data": {
+                schema: {
+                  type: "object",
+                  required: ["file", "purpose"],
+                  properties: {
+                    file: { type: "string", format: "binary" },
+                    purpose: { type: "string", enum: ["avatar", "export"] },
+                    labels: { type: "array", items: { type: "string" } }
+                  }
+                }
+              }
+            }
+          },
+          responses: {
+            "200": {
+              description: "ok",
+              content: { "application/json": { schema: { type: "object", properties: { id: { type: "string" } } } } }
+            }
+          }
+        }
+      },
+      "/files/{id}/content": {
+        put: {
+          operationId: "files/put-content",
+          tags: ["files"],
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+          requestBody: {
+            required: true,
+            content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } }
+          },
+          responses: { "204": { description: "stored" } }
+        }
+      },
+      "/markdown/raw": {
+        post: {
+          operationId: "markdown/render-raw",
+          tags: ["markdown"],
+          requestBody: {
+            content: { "text/plain": { schema: { type: "string" } }, "text/x-markdown": { schema: { type: "string" } } }
+          },
+          responses: { "200": { description: "html", content: { "text/html": { schema: { type: "string" } } } } }
+        }
+      },
+      "/reports": {
+        post: {
+          operationId: "reports/create",
+          tags: ["reports"],
+          requestBody: {
+            required: true,
+            content: { "application/xml": { schema: { type: "object", properties: { title: { type: "string" } } } } }
+          },
+          responses: { "201": { description: "created" } }
+        }
+      }
+    }
+  }
+
+  it.effect(
+    "multipart (typed fields, Blob files), bytes and text are sent as such; the rest is skipped and said why",
+    () =>
+      Effect.gen(function*() {
+        const output = yield* Generate.generate(yield* load(files), { name: "files" })
+        expect(output.endpoints).toBe(3)
+        expect(output.skipped).toEqual([{
+          where: "POST /reports (reports.create)",
+          reason:
+            "request body is application/xml, not JSON, a form, a multipart form of fields, text or bytes (what the Endpoints client sends)"
+        }])
+        expect(typecheck(output, "fragment-files")).toEqual([])
+        const dir = join(fragments, "fragment-files")
+        const generated = yield* Effect.promise(() => import(join(dir, "index.ts")))
+        const sent: Array<HttpClientRequest.HttpClientRequest> = []
+        const capture = Layer.succeed(
+          HttpClient.HttpClient,
+          HttpClient.make((request) => {
+            sent.push(request)
+            const json = request.url.endsWith("/files")
+            return Effect.succeed(HttpClientResponse.fromWeb(
+              request,
+              new Response(request.method === "PUT" ? null : json ? `{"id":"f_1"}` : "<p>hi</p>", {
+                status: request.method === "PUT" ? 204 : 200,
+                headers: { "content-type": json ? "application/json" : "text/html" }
+              })
+            ))
+          })
+        )
+        yield* Effect.gen(function*() {
+          const client = generated.client(yield* ApiClient.make({ baseUrl: "https://files.test" })) as Record<
+            string,
+            Record<string, (request: unknown) => Effect.Effect<unknown, unknown>>
+          >
+          const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47])
+          const uploaded = yield* client["files"]!["upload"]!({
+            payload: { file: new Blob([png]), purpose: "avatar", labels: ["a", "b"] }
+          })
+          expect(uploaded).toEqual({ id: "f_1" })
+          const form = (sent[0]!.body as HttpBody.FormData).formData
+          expect([form.get("purpose"), form.getAll("labels")]).toEqual(["avatar", ["a", "b"]])
+          expect(new Uint8Array(yield* Effect.promise(() => (form.get("file") as Blob).arrayBuffer()))).toEqual(png)
+          yield* client["files"]!["putContent"]!({ path: { id: "f_1" }, payload: png })
+          expect([sent[1]!.body._tag, (sent[1]!.body as HttpBody.Uint8Array).contentType]).toEqual([
+            "Uint8Array",
+            "application/octet-stream"
+          ])
+          // The answer is text/html: an operation whose success is not JSON gets the text.
+          expect(yield* client["markdown"]!["renderRaw"]!({ payload: "**hi**" })).toBe("<p>hi</p>")
+          const text = sent[2]!.body as HttpBody.Uint8Array
+          expect([text.contentType, new TextDecoder().decode(text.body)]).toEqual(["text/plain", "**hi**"])
+          // A file that is not a Blob is refused before anything is sent.
+          const refused = yield* Effect.flip(client["files"]!["upload"]!({ payload: { file: "x", purpose: "avatar" } }))
+          expect(refused).toMatchObject({ _tag: "InvalidRequest", reason: "InvalidBody" })
+          expect(sent.length).toBe(3)
+        }).pipe(Effect.provide(capture))
       }),
     120_000
   )

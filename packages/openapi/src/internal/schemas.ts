@@ -56,6 +56,8 @@ export interface Context {
   readonly where: string
   /** How `format: int64` maps: `number` (default, as openapi-typescript and orval do) or `bigint`. */
   readonly int64?: "number" | "bigint" | undefined
+  /** Inside a multipart/form-data body: binary strings (`format: binary`, `contentMediaType`) are `Blob`s. */
+  readonly multipart?: boolean | undefined
 }
 
 const literal = (value: unknown): string => JSON.stringify(value)
@@ -286,6 +288,11 @@ export const emit = (ctx: Context, schema: Json | boolean | undefined, depth = 0
   switch (type) {
     case "string": {
       if (schema["format"] === "date-time") return wrap({ code: "Schema.Date", type: "Date", encoded: "string" })
+      if (
+        ctx.multipart === true &&
+        (schema["format"] === "binary" ||
+          (typeof schema["contentMediaType"] === "string" && schema["contentEncoding"] === undefined))
+      ) return wrap({ code: "Schema.instanceOf(Blob)", type: "Blob", encoded: "Blob" })
       // An int64 sent as a string (Google's style) is exact as a bigint.
       if (schema["format"] === "int64" && ctx.int64 === "bigint") {
         return wrap({ code: "Schema.BigInt", type: "bigint", encoded: "string" })

@@ -18,6 +18,7 @@ export interface Args {
   readonly out: string
   readonly name: Option.Option<string>
   readonly include: ReadonlyArray<string>
+  readonly overlay: ReadonlyArray<string>
   readonly patch: Option.Option<string>
   readonly idempotency: "declared" | "unsafe" | "none"
   readonly int64: "number" | "bigint"
@@ -45,7 +46,7 @@ export const run = (args: Args) =>
       : undefined
     const started = performance.now()
     // The user named this document, local servers included.
-    const doc = yield* Document.load(args.source, { patch, allowInternalUrls: true }).pipe(
+    const doc = yield* Document.load(args.source, { overlays: args.overlay, patch, allowInternalUrls: true }).pipe(
       Effect.catchTag("DocumentError", (e) => failWith(1, e.message))
     )
     const output = yield* Generate.generate(doc, {

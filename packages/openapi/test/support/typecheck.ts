@@ -1,5 +1,5 @@
 /**
- * Writes a generated module under `.generated/<name>` and type-checks it with the TypeScript
+ * Writes generated modules under `.generated/<name>` and type-checks them with the TypeScript
  * compiler under the project's strict settings (tsconfig.base.json, as `pnpm typecheck` does), so
  * a test can assert that what the generator emits for a document fragment compiles.
  */
@@ -22,36 +22,41 @@ export const write = (output: Generate.Output, name: string): string => {
   return out
 }
 
-/** Writes the module and returns tsc's diagnostics on it, one line each (empty when it compiles). */
-export const typecheck = (output: Generate.Output, name: string): Array<string> => {
-  const out = write(output, name)
-  const config = join(out, "tsconfig.json")
-  writeFileSync(
-    config,
-    JSON.stringify({
-      extends: "../../../../tsconfig.base.json",
-      compilerOptions: {
-        noEmit: true,
-        composite: false,
-        incremental: false,
-        declaration: false,
-        declarationMap: false,
-        emitDeclarationOnly: false
-      },
-      include: ["**/*.ts"]
-    })
-  )
+/** Writes the modules and returns tsc's diagnostics on them, one line each (empty when they compile). */
+export const typecheck = (modules: ReadonlyArray<readonly [Generate.Output, string]>): Array<string> => {
+  const fileNames: Array<string> = []
+  let options: ts.CompilerOptions | undefined
   const diagnostics: Array<ts.Diagnostic> = []
-  const parsed = ts.getParsedCommandLineOfConfigFile(config, {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => diagnostics.push(d)
-  })
-  if (parsed !== undefined) {
-    const program = ts.createProgram(parsed.fileNames, parsed.options)
-    diagnostics.push(...parsed.errors, ...ts.getPreEmitDiagnostics(program))
+  for (const [output, name] of modules) {
+    const out = write(output, name)
+    const config = join(out, "tsconfig.json")
+    writeFileSync(
+      config,
+      JSON.stringify({
+        extends: "../../../../tsconfig.base.json",
+        compilerOptions: {
+          noEmit: true,
+          composite: false,
+          incremental: false,
+          declaration: false,
+          declarationMap: false,
+          emitDeclarationOnly: false
+        },
+        include: ["**/*.ts"]
+      })
+    )
+    const parsed = ts.getParsedCommandLineOfConfigFile(config, {}, {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => diagnostics.push(d)
+    })
+    if (parsed === undefined) continue
+    diagnostics.push(...parsed.errors)
+    fileNames.push(...parsed.fileNames)
+    options = parsed.options
   }
+  if (options !== undefined) diagnostics.push(...ts.getPreEmitDiagnostics(ts.createProgram(fileNames, options)))
   return diagnostics.map((d) =>
-    `${d.file === undefined ? "" : `${d.file.fileName.slice(out.length + 1)}: `}${
+    `${d.file === undefined ? "" : `${d.file.fileName.slice(generatedRoot.length)}: `}${
       ts.flattenDiagnosticMessageText(d.messageText, "\n")
     }`
   )

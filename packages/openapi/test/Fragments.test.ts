@@ -151,6 +151,24 @@ describe("the Schema mapping", () => {
         })
         expect(encodedCat).toEqual({ kind: "cat", name: "Tom" })
         // The Type is a union tagged by `kind`: checked by the compiler in the last test.
+
+        // A discriminator property that is not a string cannot take the mapping's values: left as it is.
+        const numeric = yield* Generate.generate(
+          yield* load({
+            components: {
+              schemas: {
+                ...pets.components.schemas,
+                Cat: { ...pets.components.schemas.Cat, properties: { kind: { type: "integer" } } }
+              }
+            },
+            paths: pets.paths
+          }),
+          { name: "pets" }
+        )
+        expect(schemasModule(numeric)).toContain(`Schema.Union(Cat, Schema.extend(Dog.pipe(`)
+        expect(numeric.notes).toEqual([
+          "components.schemas.Pet: discriminator kind of Cat is not a string; tried in order"
+        ])
       }),
     60_000
   )

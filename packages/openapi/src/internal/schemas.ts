@@ -392,6 +392,12 @@ const discriminate = (
       return member
     }
     const values = explicit.length > 0 ? explicit : [component]
+    // Mapping values are strings: a property of another type cannot take them.
+    const ownTypes = ownSchema === undefined ? [] : typesOf(ownSchema).filter((t) => t !== "null")
+    if (ownTypes.length > 0 && !ownTypes.includes("string")) {
+      ctx.notes.push(`${ctx.where}: discriminator ${property} of ${component} is not a string; tried in order`)
+      return member
+    }
     const plainObject = parts !== undefined && parts.properties.length > 0 && target["nullable"] !== true &&
       !(typeof parts.additional === "object" && parts.additional !== null && !isEmpty(parts.additional)) &&
       member.code === `${ctx.prefix}${name}`

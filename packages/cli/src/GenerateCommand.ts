@@ -21,9 +21,21 @@ const openapi = Command.make("openapi", {
     Options.repeated,
     Options.withDescription("keep operations whose tag, path or operationId matches (repeatable, * wildcards)")
   ),
+  overlay: Options.text("overlay").pipe(
+    Options.repeated,
+    Options.withDescription(
+      "an OpenAPI Overlay 1.0 file or URL (JSON or YAML) applied to the document first, for fixes (repeatable, in order)"
+    )
+  ),
   patch: Options.text("patch").pipe(
     Options.optional,
-    Options.withDescription("a JSON Patch (RFC 6902) file applied to the document first, for fixes")
+    Options.withDescription("a JSON Patch (RFC 6902) file applied to the document after the overlays, for fixes")
+  ),
+  int64: Options.choice("int64", ["number", "bigint"]).pipe(
+    Options.withDefault("number" as const),
+    Options.withDescription(
+      "how format: int64 maps: number (exact up to 2^53, as other generators do) or bigint (exact from strings)"
+    )
   ),
   idempotency: Options.choice("idempotency", ["declared", "unsafe", "none"]).pipe(
     Options.withDefault("declared" as const),

@@ -10,12 +10,17 @@ const fixture = fileURLToPath(new URL("../../openapi/test/fixtures/projects.yaml
 
 describe("apikit generate openapi", () => {
   it.effect(
-    "writes the module and a report of what was skipped; --include and --patch apply",
+    "writes the module and a report; --include, --overlay, --patch and --int64 apply",
     () =>
       Effect.gen(function*() {
         const out = mkdtempSync(join(tmpdir(), "apikit-generate-"))
         const patch = join(out, "patch.json")
         writeFileSync(patch, JSON.stringify([{ op: "replace", path: "/servers/0/url", value: "http://127.0.0.1:1" }]))
+        const overlay = join(out, "overlay.yaml")
+        writeFileSync(
+          overlay,
+          `overlay: 1.0.0\nactions:\n  - target: $.info\n    update:\n      title: Projects (fixed)\n`
+        )
         const { code, stdout } = yield* apikit([
           "generate",
           "openapi",
@@ -24,16 +29,23 @@ describe("apikit generate openapi", () => {
           join(out, "mod"),
           "--include",
           "projects",
+          "--overlay",
+          overlay,
           "--patch",
-          patch
+          patch,
+          "--int64",
+          "bigint"
         ])
         expect(code).toBe(0)
-        expect(stdout).toContain("4/5 operations as endpoints")
-        expect(stdout).toContain("request body is image/png")
+        expect(stdout).toContain("5/5 operations as endpoints")
         expect(existsSync(join(out, "mod/groups/projects.ts"))).toBe(true)
         expect(existsSync(join(out, "mod/groups/users.ts"))).toBe(false)
         expect(readFileSync(join(out, "mod/api.ts"), "utf8")).toContain(`baseUrl = "http://127.0.0.1:1"`)
-        expect(readFileSync(join(out, "mod/GENERATED.md"), "utf8")).toContain("skipped (1)")
+        expect(readFileSync(join(out, "mod/api.ts"), "utf8")).toContain("The HttpApi of Projects (fixed)")
+        expect(readFileSync(join(out, "mod/GENERATED.md"), "utf8")).toContain("5/5 operations as endpoints")
+        expect(readFileSync(join(out, "mod/schemas.ts"), "utf8")).toContain(
+          "size: Schema.optional(Schema.Union(Schema.BigIntFromNumber, Schema.BigInt))"
+        )
       }),
     60_000
   )

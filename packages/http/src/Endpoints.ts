@@ -197,6 +197,29 @@ const formPairs = (value: unknown, prefix: string, out: Array<[string, string]>)
 }
 
 /**
+ * A multipart/form-data body from an encoded payload: `Blob`s (and `File`s) as file parts, arrays
+ * as repeated fields, objects as JSON parts (the OpenAPI default for an object in a multipart
+ * body), anything else as text; `undefined` fields are left out.
+ */
+const multipartOf = (value: unknown): FormData => {
+  const form = new FormData()
+  const append = (name: string, v: unknown) => {
+    if (v === undefined) return
+    if (v instanceof Blob) form.append(name, v)
+    else if (v !== null && typeof v === "object") {
+      form.append(name, new Blob([JSON.stringify(v)], { type: "application/json" }))
+    } else form.append(name, v === null ? "" : String(v))
+  }
+  if (value !== null && typeof value === "object") {
+    for (const [name, v] of Object.entries(value)) {
+      if (Array.isArray(v)) v.forEach((item) => append(name, item))
+      else append(name, v)
+    }
+  }
+  return form
+}
+
+/**
  * Derives a typed client for `api` whose calls run through `client`'s pipeline.
  * `endpoints` overrides timeouts, rate-limit cost or idempotency per endpoint.
  *
@@ -227,14 +250,21 @@ export const client = <Id extends string, Groups extends HttpApiGroup.HttpApiGro
       const payloadSchema = Option.getOrUndefined(endpoint.payloadSchema) as
         | Schema.Schema<unknown, unknown, never>
         | undefined
-      // `HttpApiSchema.withEncoding({ kind: "UrlParams" })` payloads go as application/x-www-form-urlencoded.
-      const formPayload = payloadSchema !== undefined && hasBody &&
-        HttpApiSchema.getEncoding(payloadSchema.ast).kind === "UrlParams"
+      // How the payload goes: `HttpApiSchema.withEncoding` kinds `UrlParams` (form-urlencoded),
+      // `Uint8Array` (bytes) and `Text` with their content type, a schema annotated with
+      // `HttpApiSchema.AnnotationMultipart` (or `HttpApiSchema.Multipart`) as multipart/form-data,
+      // anything else as JSON.
+      const encoding = payloadSchema !== undefined && hasBody ? HttpApiSchema.getEncoding(payloadSchema.ast) : undefined
+      const multipart = payloadSchema !== undefined && hasBody &&
+        HttpApiSchema.getMultipart(payloadSchema.ast) !== undefined
+      const rawKind = multipart ? "Multipart" : encoding?.kind === "Json" ? undefined : encoding?.kind
       // One success status is the common case: decode with its Schema inside the client, so a
       // mismatch is a DecodeError that names the URL. Several: decode by the status that came back.
       const successList = Array.from(successes)
       const single = successList.length === 1 ? successList[0]![1].ast : undefined
-      const successSchema = single !== undefined && Option.isSome(single)
+      // `Schema.Unknown` decodes nothing: the body comes back as JSON, or as text when it is not JSON
+      // (an HTML or plain-text answer).
+      const successSchema = single !== undefined && Option.isSome(single) && single.value._tag !== "UnknownKeyword"
         ? Schema.make(single.value) as Schema.Schema<unknown, unknown, never>
         : undefined
       const successByStatus = new Map(successList.map(([status, { ast }]) => [status, Option.map(ast, decoderOf)]))
@@ -296,13 +326,25 @@ export const client = <Id extends string, Groups extends HttpApiGroup.HttpApiGro
           query = { ...query, ...(encoded.right as Record<string, ApiClient.QueryValue>) }
         }
         let form: HttpBody.HttpBody | undefined
-        if (formPayload && encodePayload !== undefined) {
-          const encoded = encodePayload(request["payload"])
+        if (rawKind !== undefined && encodePayload !== undefined) {
+          // A FormData made by the caller (`HttpApiSchema.Multipart` payloads are typed as one) goes as it is.
+          const payload = request["payload"]
+          const encoded = multipart && payload instanceof FormData ? Either.right(payload) : encodePayload(payload)
           if (Either.isLeft(encoded)) return invalid("InvalidBody", encoded.left)
-          form = HttpBody.text(
-            new URLSearchParams(formPairs(encoded.right, "", [])).toString(),
-            "application/x-www-form-urlencoded"
-          )
+          const value = encoded.right
+          const contentType = encoding?.contentType
+          form = rawKind === "Multipart"
+            ? HttpBody.formData(value instanceof FormData ? value : multipartOf(value))
+            : rawKind === "Uint8Array" && value instanceof Uint8Array
+            ? HttpBody.uint8Array(value, contentType)
+            : rawKind === "Text" && typeof value === "string"
+            ? HttpBody.text(value, contentType)
+            : rawKind === "UrlParams"
+            ? HttpBody.text(
+              new URLSearchParams(formPairs(value, "", [])).toString(),
+              "application/x-www-form-urlencoded"
+            )
+            : undefined // an encoding whose value is not of its kind: sent as JSON
         }
         const exchange = client.exchange(method, endpoint.path, {
           params,

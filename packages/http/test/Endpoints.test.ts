@@ -1,8 +1,17 @@
 import { ApiClient, Endpoints, Policy } from "@apikit/http"
 import { MockHttp } from "@apikit/testing"
-import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema } from "@effect/platform"
+import {
+  HttpApi,
+  HttpApiEndpoint,
+  HttpApiGroup,
+  HttpApiSchema,
+  type HttpBody,
+  HttpClient,
+  type HttpClientRequest,
+  HttpClientResponse
+} from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Schema, TestClock } from "effect"
+import { Duration, Effect, Fiber, Layer, Schema, TestClock } from "effect"
 
 class Project extends Schema.Class<Project>("Project")({ id: Schema.Number, name: Schema.String }) {}
 const NewProject = Schema.Struct({ name: Schema.NonEmptyString })
@@ -162,4 +171,103 @@ describe("Endpoints.client", () => {
       const error = yield* Fiber.join(fiber)
       expect(error._tag === "Timeout" && Duration.toMillis(error.after)).toBe(1000)
     }).pipe(Effect.provide(MockHttp.layer([MockHttp.del("/v1/projects/:id", MockHttp.hang)]))))
+})
+
+describe("Endpoints.client: bodies other than JSON", () => {
+  const Upload = Schema.Struct({
+    file: Schema.instanceOf(Blob),
+    purpose: Schema.Literal("avatar"),
+    tags: Schema.optional(Schema.Array(Schema.String)),
+    meta: Schema.optional(Schema.Struct({ source: Schema.String }))
+  })
+  const FilesApi = HttpApi.make("files").add(
+    HttpApiGroup.make("files")
+      .add(
+        HttpApiEndpoint.post("upload", "/files")
+          .setPayload(Upload.annotations({ [HttpApiSchema.AnnotationMultipart]: {} }))
+          .addSuccess(Schema.Struct({ id: Schema.String }))
+      )
+      .add(
+        HttpApiEndpoint.put("putBytes", "/files/:id/content")
+          .setPath(Schema.Struct({ id: Schema.String }))
+          .setPayload(
+            Schema.Uint8ArrayFromSelf.pipe(HttpApiSchema.withEncoding({ kind: "Uint8Array", contentType: "image/png" }))
+          )
+          .addSuccess(Schema.Void, { status: 204 })
+      )
+      .add(
+        HttpApiEndpoint.post("render", "/markdown/raw")
+          .setPayload(Schema.String.pipe(HttpApiSchema.withEncoding({ kind: "Text", contentType: "text/plain" })))
+          .addSuccess(Schema.Void, { status: 204 })
+      )
+      .add(
+        HttpApiEndpoint.get("preview", "/files/:id/preview").setPath(Schema.Struct({ id: Schema.String })).addSuccess(
+          Schema.Unknown
+        )
+      )
+  )
+  // The request as the transport got it (MockHttp records bytes; a FormData is kept as one here).
+  const sent: Array<HttpClientRequest.HttpClientRequest> = []
+  const capture = Layer.succeed(
+    HttpClient.HttpClient,
+    HttpClient.make((request) => {
+      sent.push(request)
+      return Effect.succeed(
+        HttpClientResponse.fromWeb(
+          request,
+          request.url.endsWith("/files")
+            ? new Response(JSON.stringify({ id: "f_1" }), { headers: { "content-type": "application/json" } })
+            : request.url.endsWith("/preview")
+            ? new Response("<p>preview</p>", { headers: { "content-type": "text/html" } })
+            : new Response(null, { status: 204 })
+        )
+      )
+    })
+  )
+
+  it.effect("multipart/form-data from a typed payload; bytes and text with their content types", () =>
+    Effect.gen(function*() {
+      sent.length = 0
+      const client = Endpoints.client(FilesApi, yield* ApiClient.make({ baseUrl: "https://api.example.com" }))
+      const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47])
+      const uploaded = yield* client.files.upload({
+        payload: {
+          file: new Blob([png], { type: "image/png" }),
+          purpose: "avatar",
+          tags: ["a", "b"],
+          meta: { source: "cli" }
+        }
+      })
+      expect(uploaded).toEqual({ id: "f_1" })
+      const form = sent[0]!.body
+      expect(form._tag).toBe("FormData")
+      const fields = (form as HttpBody.FormData).formData
+      expect(fields.get("purpose")).toBe("avatar")
+      expect(fields.getAll("tags")).toEqual(["a", "b"])
+      const file = fields.get("file") as Blob
+      expect(new Uint8Array(yield* Effect.promise(() => file.arrayBuffer()))).toEqual(png)
+      expect(yield* Effect.promise(() => (fields.get("meta") as Blob).text())).toBe(`{"source":"cli"}`)
+
+      yield* client.files.putBytes({ path: { id: "f_1" }, payload: png })
+      const bytes = sent[1]!.body as HttpBody.Uint8Array
+      expect([bytes._tag, bytes.contentType, bytes.body]).toEqual(["Uint8Array", "image/png", png])
+
+      yield* client.files.render({ payload: "# Hello" })
+      const text = sent[2]!.body as HttpBody.Uint8Array
+      expect([text.contentType, new TextDecoder().decode(text.body)]).toEqual(["text/plain", "# Hello"])
+
+      // A success declared as Schema.Unknown (the default) that is not JSON comes back as its text.
+      expect(yield* client.files.preview({ path: { id: "f_1" } })).toBe("<p>preview</p>")
+    }).pipe(Effect.provide(capture)))
+
+  it.effect("a multipart payload that its Schema refuses is not sent", () =>
+    Effect.gen(function*() {
+      sent.length = 0
+      const client = Endpoints.client(FilesApi, yield* ApiClient.make({ baseUrl: "https://api.example.com" }))
+      const error = yield* Effect.flip(
+        client.files.upload({ payload: { file: "not a blob" as unknown as Blob, purpose: "avatar" } })
+      )
+      expect(error._tag === "InvalidRequest" && error.reason).toBe("InvalidBody")
+      expect(sent).toEqual([])
+    }).pipe(Effect.provide(capture)))
 })

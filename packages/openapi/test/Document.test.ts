@@ -37,6 +37,46 @@ describe("Document.load", () => {
       expect(doc.components!["schemas"]["Status"].enum).toEqual(["active", "archived", "deleted"])
     }))
 
+  it.effect("applies OpenAPI Overlays (a YAML file, then an object) before the JSON Patch", () =>
+    Effect.gen(function*() {
+      const doc = yield* Document.load(fixture("projects.yaml"), {
+        overlays: [fixture("overlay.yaml"), {
+          overlay: "1.0.0",
+          actions: [{ target: "$.paths['/users/me']", remove: true }, { target: "$.info", update: { version: "2.0" } }]
+        }],
+        // Applies to what the overlays made: the appended enum value is at index 2.
+        patch: [{ op: "test", path: "/components/schemas/Status/enum/2", value: "deleted" }]
+      })
+      expect(doc.servers?.[0]?.url).toBe("http://127.0.0.1:9999")
+      expect(doc.components!["schemas"]["Status"].enum).toEqual(["active", "archived", "deleted"])
+      expect(doc.paths?.["/projects/{id}/avatar"]).toEqual({})
+      expect(doc.paths?.["/users/me"]).toBeUndefined()
+      expect(doc.info?.version).toBe("2.0")
+      // Merged, not replaced: the property keeps its type.
+      expect(doc.paths?.["/projects"].post.requestBody.content["application/json"].schema.properties.name)
+        .toEqual({ type: "string", maxLength: 100 })
+    }))
+
+  it.effect("an overlay that cannot be applied is a typed error naming the action and why", () =>
+    Effect.gen(function*() {
+      const fails = (overlay: unknown) =>
+        Effect.flip(Document.load(fixture("projects.yaml"), { overlays: [overlay as Document.Overlay] }))
+      const version = yield* fails({ overlay: "2.0.0", actions: [] })
+      expect(version.reason).toBe("Overlay")
+      expect(version.message).toContain("Overlay 1.0.x")
+      const path = yield* fails({ overlay: "1.0.0", actions: [{ target: "$.paths[?", remove: true }] })
+      expect(path.message).toContain("action 1: $.paths[? is not a JSONPath expression")
+      const primitive = yield* fails({
+        overlay: "1.0.0",
+        actions: [{ target: "$.info", update: { x: 1 } }, { target: "$.info.title", update: "New" }]
+      })
+      expect(primitive.message).toContain("action 2 ($.info.title) selects a string")
+      const neither = yield* fails({ overlay: "1.0.0", actions: [{ target: "$.info" }] })
+      expect(neither.message).toContain("neither `update` nor `remove: true`")
+      const missing = yield* Effect.flip(Document.load(fixture("projects.yaml"), { overlays: [fixture("nope.yaml")] }))
+      expect([missing.reason, missing.source]).toEqual(["Overlay", fixture("nope.yaml")])
+    }))
+
   it.effect("fails with a typed error that says what went wrong", () =>
     Effect.gen(function*() {
       const missing = yield* Effect.flip(Document.load(fixture("nope.yaml")))

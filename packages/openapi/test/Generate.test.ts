@@ -24,17 +24,18 @@ const expectFresh = (output: Generate.Output, dir: string) => {
 }
 
 describe("Generate", () => {
-  it.effect("the fixture's module: what is made, what is skipped and why, and the committed output is fresh", () =>
+  it.effect("the fixture's module: what is made (an image body as bytes), and the committed output is fresh", () =>
     Effect.gen(function*() {
       const doc = yield* Document.load(join(here, "fixtures/projects.yaml"))
       const output = yield* Generate.generate(doc, { name: "projects" })
       expect(output.operations).toBe(6)
-      expect(output.endpoints).toBe(5)
-      expect(output.skipped).toEqual([{
-        where: "PUT /projects/{id}/avatar (projects.setAvatar)",
-        reason: "request body is image/png, not JSON or a form (the Endpoints client sends those)"
-      }])
-      expect(Generate.report(output)).toContain("5/6 operations")
+      expect(output.endpoints).toBe(6)
+      // Skipped operations and why: test/Fragments.test.ts.
+      expect(output.skipped).toEqual([])
+      expect(output.files.find((f) => f.path === "groups/projects.ts")!.content).toContain(
+        `.setPayload(Schema.Uint8ArrayFromSelf.pipe(HttpApiSchema.withEncoding({ kind: "Uint8Array", contentType: "image/png" })))`
+      )
+      expect(Generate.report(output)).toContain("6/6 operations")
       expect(output.webhooks).toBe(1)
       expectFresh(output, "projects")
     }))

@@ -1,8 +1,8 @@
 /**
  * Generated clients for subsets of GitHub's and Stripe's published documents (committed under
  * test/generated, type-checked by `pnpm typecheck`), end to end through the pipeline against
- * mocks generated from the same Api. The whole documents are generated and type-checked by
- * `pnpm --filter @apikit/openapi check:documents` (minutes, so not in `pnpm test`).
+ * mocks generated from the same Api. GitHub's whole document is generated and type-checked by
+ * `pnpm bench openapi` (minutes, so not in `pnpm test`).
  */
 import { ApiClient } from "@apikit/http"
 import { Mocks } from "@apikit/openapi"

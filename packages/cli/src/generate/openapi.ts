@@ -18,8 +18,10 @@ export interface Args {
   readonly out: string
   readonly name: Option.Option<string>
   readonly include: ReadonlyArray<string>
+  readonly overlay: ReadonlyArray<string>
   readonly patch: Option.Option<string>
   readonly idempotency: "declared" | "unsafe" | "none"
+  readonly int64: "number" | "bigint"
 }
 
 const failWith = (code: number, message: string) =>
@@ -44,13 +46,14 @@ export const run = (args: Args) =>
       : undefined
     const started = performance.now()
     // The user named this document, local servers included.
-    const doc = yield* Document.load(args.source, { patch, allowInternalUrls: true }).pipe(
+    const doc = yield* Document.load(args.source, { overlays: args.overlay, patch, allowInternalUrls: true }).pipe(
       Effect.catchTag("DocumentError", (e) => failWith(1, e.message))
     )
     const output = yield* Generate.generate(doc, {
       name: Option.getOrElse(args.name, () => defaultName(args.source)),
       include: args.include.length > 0 ? args.include.flatMap((i) => i.split(",")) : undefined,
-      idempotency: args.idempotency
+      idempotency: args.idempotency,
+      int64: args.int64
     })
     let bytes = 0
     yield* Effect.try({

@@ -14,6 +14,12 @@ export interface Options {
   readonly include?: ReadonlyArray<string> | undefined
   /** Which unsafe operations send an Idempotency-Key: those that declare the header (default), all, or none. */
   readonly idempotency?: "declared" | "unsafe" | "none" | undefined
+  /**
+   * How `format: int64` maps: `number` (default; what openapi-typescript, openapi-ts and orval
+   * give; exact up to 2^53) or `bigint` (exact when the API sends strings; JSON numbers past 2^53
+   * were already rounded by JSON.parse).
+   */
+  readonly int64?: "number" | "bigint" | undefined
   /** How the generated files import apikit (default the published packages). */
   readonly imports?: Partial<Record<"http" | "auth" | "openapi", string>> | undefined
 }
@@ -41,6 +47,30 @@ const jsonMedia = (content: Json | undefined): Json | undefined => {
   const key = Object.keys(content).find((k) => /^application\/([\w.+-]+\+)?json\b/i.test(k)) ??
     Object.keys(content).find((k) => k === "*/*")
   return key === undefined ? undefined : content[key] ?? {}
+}
+
+/**
+ * A body sent as text (`text/*` whose schema is a string or absent) or as bytes (a binary string
+ * schema, no schema, or a media type that is binary by nature), with a concrete content type.
+ */
+const otherMedia = (
+  content: Record<string, Json>
+): { readonly kind: "Text" | "Uint8Array"; readonly contentType: string } | undefined => {
+  for (const [type, media] of Object.entries(content)) {
+    const schema = (media?.["schema"] ?? {}) as Json
+    const stringOrNone = schema["type"] === undefined || schema["type"] === "string"
+    const concrete = type.includes("*") ? "application/octet-stream" : type
+    if (/^text\//i.test(type) && stringOrNone && schema["format"] !== "binary") {
+      return { kind: "Text", contentType: type.includes("*") ? "text/plain" : type }
+    }
+    const binarySchema = schema["format"] === "binary" || typeof schema["contentMediaType"] === "string" ||
+      Object.keys(schema).length === 0
+    if (
+      stringOrNone && schema["properties"] === undefined &&
+      (binarySchema || /^(application\/(octet-stream|pdf|zip|gzip)|image\/|audio\/|video\/)/i.test(type))
+    ) return { kind: "Uint8Array", contentType: concrete }
+  }
+  return undefined
 }
 
 const glob = (pattern: string) =>
@@ -98,7 +128,7 @@ export const generate = (doc: Json, options: Options): Output => {
   for (const [component, schema] of Object.entries(components)) {
     const id = names.get(component)!
     deps.set(id, new Set([...S.refsOf(schema)].flatMap((r) => names.has(r) ? [names.get(r)!] : [])))
-    if (S.hasDirectTransform(schema)) transforms.add(id)
+    if (S.hasDirectTransform(schema, options.int64 === "bigint")) transforms.add(id)
   }
   for (let changed = true; changed;) {
     changed = false
@@ -119,7 +149,8 @@ export const generate = (doc: Json, options: Options): Output => {
     prefix,
     used,
     notes,
-    where
+    where,
+    int64: options.int64
   })
 
   // ---- operations -------------------------------------------------------------------------------
@@ -228,26 +259,44 @@ export const generate = (doc: Json, options: Options): Output => {
       continue
     }
 
-    // Body: JSON only (the Endpoints client sends JSON bodies).
+    // Body: what the Endpoints client sends, in this order of preference: JSON, a form (fields in
+    // bracket notation, `metadata[plan]=pro`), multipart/form-data (typed fields, `Blob` files),
+    // text, bytes.
     let payload: string | undefined
     const body = S.deref(doc, op["requestBody"])
     if (body !== undefined && method !== "get" && method !== "head") {
-      const media = jsonMedia(body["content"])
-      const form = body["content"]?.["application/x-www-form-urlencoded"] as Json | undefined
-      if (media === undefined && form !== undefined) {
-        // Form bodies: fields in bracket notation (`metadata[plan]=pro`), sent by the Endpoints client.
+      const content = (body["content"] ?? {}) as Record<string, Json>
+      const media = jsonMedia(content)
+      const form = content["application/x-www-form-urlencoded"]
+      const multipart = content["multipart/form-data"]
+      const other = otherMedia(content)
+      if (media !== undefined) {
+        payload = S.emit(ctx, media["schema"]).code
+      } else if (form !== undefined) {
         payload = `${
           S.emit(ctx, form["schema"]).code
         }.annotations({ [HttpApiSchema.AnnotationEncoding]: { kind: "UrlParams", contentType: "application/x-www-form-urlencoded" } })`
-      } else if (media === undefined) {
-        const kinds = Object.keys(body["content"] ?? {}).join(", ")
+      } else if (multipart !== undefined && S.objectParts(doc, S.deref(doc, multipart["schema"]) ?? {}) !== undefined) {
+        payload = `${
+          S.emit({ ...ctx, multipart: true }, multipart["schema"]).code
+        }.annotations({ [HttpApiSchema.AnnotationMultipart]: {} })`
+      } else if (other !== undefined) {
+        payload = `${
+          other.kind === "Text" ? "Schema.String" : "Schema.Uint8ArrayFromSelf"
+        }.pipe(HttpApiSchema.withEncoding({ kind: ${JSON.stringify(other.kind)}, contentType: ${
+          JSON.stringify(other.contentType)
+        } }))`
+      } else {
+        const kinds = Object.keys(content).join(", ")
         if (body["required"] === true) {
-          skip(`request body is ${kinds || "empty"}, not JSON or a form (the Endpoints client sends those)`)
+          skip(
+            `request body is ${
+              kinds || "empty"
+            }, not JSON, a form, a multipart form of fields, text or bytes (what the Endpoints client sends)`
+          )
           continue
         }
         notes.push(`${where}: optional ${kinds} request body left out`)
-      } else {
-        payload = S.emit(ctx, media["schema"]).code
       }
     }
 
@@ -378,7 +427,9 @@ export const generate = (doc: Json, options: Options): Output => {
   const declared = new Set<string>()
   const schemaLines: Array<string> = [
     header(`Schemas of ${doc["info"]?.["title"] ?? options.name}: one per component of the OpenAPI document.`),
-    `import * as Schema from "effect/Schema"\n`
+    `import * as Schema from "effect/Schema"\n`,
+    // A document whose operations name no component: the import is still there for edits.
+    ...(order.length === 0 ? [`void Schema\n`] : [])
   ]
   for (const id of order) {
     const component = byId.get(id)!
@@ -416,7 +467,8 @@ export const generate = (doc: Json, options: Options): Output => {
         `import * as HttpApiSchema from "@effect/platform/HttpApiSchema"`,
         `import * as Schema from "effect/Schema"`,
         `import * as S from "../schemas.js"\n`,
-        `void S\nvoid HttpApiSchema\n`,
+        // A group whose endpoints only name components uses no `Schema.` of its own.
+        `void S\nvoid Schema\nvoid HttpApiSchema\n`,
         ...mine.flatMap((e) => [...e.extras, `${e.code}\n`]),
         `export const group = HttpApiGroup.make(${JSON.stringify(group)})\n  ${
           mine.map((e) => `.add(${Naming.identifier(e.name)})`).join("\n  ")
@@ -475,14 +527,17 @@ export const generate = (doc: Json, options: Options): Output => {
       header(
         "Pagination recognised in the document, per operation: each function is a lazy `Stream` of items through the pipeline."
       ),
-      `import { Paginate } from ${JSON.stringify(imports.http)}`,
-      `import type { ApiClient } from ${JSON.stringify(imports.http)}`,
-      `import * as Schema from "effect/Schema"`,
-      ...groups.filter((g) => paginated.some((e) => e.group === g)).map((g) =>
-        `import * as ${g}Group from "./groups/${g}.js"`
-      ),
-      `import * as S from "./schemas.js"\n`,
-      `void S\nvoid Schema\n`,
+      // No paginated operation: no imports (unused ones do not compile under `noUnusedLocals`).
+      ...(paginated.length === 0 ? [] : [
+        `import { Paginate } from ${JSON.stringify(imports.http)}`,
+        `import type { ApiClient } from ${JSON.stringify(imports.http)}`,
+        `import * as Schema from "effect/Schema"`,
+        ...groups.filter((g) => paginated.some((e) => e.group === g)).map((g) =>
+          `import * as ${g}Group from "./groups/${g}.js"`
+        ),
+        `import * as S from "./schemas.js"\n`,
+        `void S\nvoid Schema\n`
+      ]),
       `/** Options every paginated operation takes. */`,
       `export interface Options {\n  readonly maxPages?: number | undefined\n}\n`,
       ...paginated.map((e) => e.pagination!)

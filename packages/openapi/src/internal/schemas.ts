@@ -54,6 +54,10 @@ export interface Context {
   /** Problems met, as "where: what". */
   readonly notes: Array<string>
   readonly where: string
+  /** How `format: int64` maps: `number` (default, as openapi-typescript and orval do) or `bigint`. */
+  readonly int64?: "number" | "bigint" | undefined
+  /** Inside a multipart/form-data body: binary strings (`format: binary`, `contentMediaType`) are `Blob`s. */
+  readonly multipart?: boolean | undefined
 }
 
 const literal = (value: unknown): string => JSON.stringify(value)
@@ -255,7 +259,8 @@ export const emit = (ctx: Context, schema: Json | boolean | undefined, depth = 0
       return emit(ctx, rest, depth)
     }
     const nullMembers = alternatives.filter((m) => typesOf(m).length === 1 && typesOf(m)[0] === "null").length
-    const e = union(members.filter((m) => m.code !== "Schema.Null"))
+    const discriminated = discriminate(ctx, schema, alternatives, members)
+    const e = union(discriminated.filter((m) => m.code !== "Schema.Null"))
     return nullable || nullMembers > 0 ? nullOr(e) : e
   }
   if (Array.isArray(schema["allOf"])) {
@@ -283,9 +288,27 @@ export const emit = (ctx: Context, schema: Json | boolean | undefined, depth = 0
   switch (type) {
     case "string": {
       if (schema["format"] === "date-time") return wrap({ code: "Schema.Date", type: "Date", encoded: "string" })
+      if (
+        ctx.multipart === true &&
+        (schema["format"] === "binary" ||
+          (typeof schema["contentMediaType"] === "string" && schema["contentEncoding"] === undefined))
+      ) return wrap({ code: "Schema.instanceOf(Blob)", type: "Blob", encoded: "Blob" })
+      // An int64 sent as a string (Google's style) is exact as a bigint.
+      if (schema["format"] === "int64" && ctx.int64 === "bigint") {
+        return wrap({ code: "Schema.BigInt", type: "bigint", encoded: "string" })
+      }
       return wrap({ code: `Schema.String${stringChecks(schema)}`, type: "string", encoded: "string" })
     }
     case "integer":
+      if (schema["format"] === "int64" && ctx.int64 === "bigint") {
+        // From a JSON number (exact up to 2^53: JSON.parse has rounded the rest) or a string; encodes
+        // to a number when it is safe, to a string otherwise.
+        return wrap({
+          code: "Schema.Union(Schema.BigIntFromNumber, Schema.BigInt)",
+          type: "bigint",
+          encoded: "number | string"
+        })
+      }
       return wrap({ code: `Schema.Int${numberChecks(schema)}`, type: "number", encoded: "number" })
     case "number":
       return wrap({ code: `Schema.Number${numberChecks(schema)}`, type: "number", encoded: "number" })
@@ -299,7 +322,8 @@ export const emit = (ctx: Context, schema: Json | boolean | undefined, depth = 0
         typeof schema["minItems"] === "number" && schema["minItems"] > 0
           ? `Schema.minItems(${schema["minItems"]})`
           : "",
-        typeof schema["maxItems"] === "number" ? `Schema.maxItems(${schema["maxItems"]})` : ""
+        typeof schema["maxItems"] === "number" ? `Schema.maxItems(${schema["maxItems"]})` : "",
+        schema["uniqueItems"] === true ? uniqueItems(item) : ""
       ].filter((c) => c.length > 0)
       return wrap({
         code: `Schema.Array(${item.code})${checks.length === 0 ? "" : `.pipe(${checks.join(", ")})`}`,
@@ -314,6 +338,87 @@ export const emit = (ctx: Context, schema: Json | boolean | undefined, depth = 0
     default:
       return wrap(unknown)
   }
+}
+
+/**
+ * `uniqueItems` as a filter on the decoded items: scalars compared by value, anything else by its
+ * JSON text (the decoded form follows the Schema's key order, so equal items give equal text).
+ */
+const uniqueItems = (item: Emitted): string =>
+  /^(string|number|boolean|bigint|null|"[^"]*"|[-\d.e]+|true|false)( \| (string|number|boolean|bigint|null|"[^"]*"|[-\d.e]+|true|false))*$/
+      .test(item.type)
+    ? `Schema.filter((items) => new Set(items).size === items.length || "the items must be unique (uniqueItems)")`
+    : `Schema.filter((items) => new Set(items.map((item) => JSON.stringify(item, (_, v) => typeof v === "bigint" ? String(v) : v))).size === items.length || "the items must be unique (uniqueItems)")`
+
+/**
+ * `oneOf`/`anyOf` with a `discriminator`: each member that is an object component gets its
+ * discriminator property narrowed to the member's values (the `mapping`'s keys that name it, or its
+ * component name), so decoding picks the member by the property's value rather than by trying
+ * members in order, and the Type is a union tagged by that property. A member left as it is (not a
+ * plain object component, one declared later in a cycle, or already narrowed by a `const`/`enum` of
+ * its own) is noted when it cannot be narrowed.
+ */
+const discriminate = (
+  ctx: Context,
+  schema: Json,
+  alternatives: Array<Json>,
+  members: Array<Emitted>
+): Array<Emitted> => {
+  const property = schema["discriminator"]?.["propertyName"]
+  if (typeof property !== "string") return members
+  const mapping = (schema["discriminator"]?.["mapping"] ?? {}) as Record<string, unknown>
+  const componentOf = (ref: string) =>
+    ref.startsWith(componentPrefix)
+      ? decodeURIComponent(ref.slice(componentPrefix.length)).replace(/~1/g, "/").replace(/~0/g, "~")
+      : ref.includes("/")
+      ? undefined
+      : ref
+  return alternatives.map((alternative, i) => {
+    const member = members[i]!
+    const ref = alternative["$ref"]
+    const component = typeof ref === "string" ? componentOf(ref) : undefined
+    const name = component === undefined ? undefined : ctx.names.get(component)
+    const target = typeof ref === "string" ? resolvePointer(ctx.doc, ref) : undefined
+    if (component === undefined || name === undefined || target === undefined) return member
+    const parts = objectParts(ctx.doc, target)
+    const own = parts?.properties.find(([n]) => n === property)?.[1]
+    const ownSchema = own === undefined ? undefined : deref(ctx.doc, own)
+    const explicit = Object.entries(mapping).filter(([, to]) => typeof to === "string" && componentOf(to) === component)
+      .map(([value]) => value)
+    // Already a literal of its own (`const`, `enum`) and not mapped otherwise: the union discriminates as it is.
+    if (
+      explicit.length === 0 && ownSchema !== undefined && ("const" in ownSchema || Array.isArray(ownSchema["enum"]))
+    ) {
+      return member
+    }
+    const values = explicit.length > 0 ? explicit : [component]
+    // Mapping values are strings: a property of another type cannot take them.
+    const ownTypes = ownSchema === undefined ? [] : typesOf(ownSchema).filter((t) => t !== "null")
+    if (ownTypes.length > 0 && !ownTypes.includes("string")) {
+      ctx.notes.push(`${ctx.where}: discriminator ${property} of ${component} is not a string; tried in order`)
+      return member
+    }
+    const plainObject = parts !== undefined && parts.properties.length > 0 && target["nullable"] !== true &&
+      !(typeof parts.additional === "object" && parts.additional !== null && !isEmpty(parts.additional)) &&
+      member.code === `${ctx.prefix}${name}`
+    if (!plainObject) {
+      ctx.notes.push(
+        `${ctx.where}: discriminator ${property}: member ${component} is not a plain object declared before the union; tried in order`
+      )
+      return member
+    }
+    const required = parts.required.has(property)
+    const lit = literalOf(values)
+    const key = Naming.key(property)
+    const field = `${key}${required ? "" : "?"}: ${lit.type}${required ? "" : " | undefined"}`
+    return {
+      code: `Schema.extend(${member.code}.pipe(Schema.omit(${JSON.stringify(property)})), Schema.Struct({ ${key}: ${
+        required ? lit.code : `Schema.optional(${lit.code})`
+      } }))`,
+      type: `Omit<${member.type}, ${JSON.stringify(property)}> & { readonly ${field} }`,
+      encoded: `Omit<${member.encoded}, ${JSON.stringify(property)}> & { readonly ${field} }`
+    }
+  })
 }
 
 /** `pattern`, `minLength`, `maxLength` as Schema filters (a pattern JavaScript cannot compile is left out). */
@@ -387,6 +492,9 @@ export const emitParam = (
   const type = typesOf(s).find((t) => t !== "null") ?? (s["items"] !== undefined ? "array" : "string")
   switch (type) {
     case "integer":
+      if (s["format"] === "int64" && ctx.int64 === "bigint") {
+        return { code: "Schema.BigInt", type: "bigint", encoded: "string" }
+      }
       return { code: "Schema.NumberFromString.pipe(Schema.int())", type: "number", encoded: "string" }
     case "number":
       return { code: "Schema.NumberFromString", type: "number", encoded: "string" }
@@ -422,11 +530,15 @@ export const refsOf = (schema: unknown, out: Set<string> = new Set()): Set<strin
   return out
 }
 
-/** Whether a schema has a `date-time` string of its own (the one transformation the mapping makes). */
-export const hasDirectTransform = (schema: unknown): boolean => {
-  if (Array.isArray(schema)) return schema.some(hasDirectTransform)
+/**
+ * Whether a schema has a transformation of its own: a `date-time` string, or an `int64` when it maps
+ * to `bigint`.
+ */
+export const hasDirectTransform = (schema: unknown, int64Bigint = false): boolean => {
+  if (Array.isArray(schema)) return schema.some((s) => hasDirectTransform(s, int64Bigint))
   if (schema === null || typeof schema !== "object") return false
   const s = schema as Json
   if (s["format"] === "date-time" && s["enum"] === undefined && typesOf(s).includes("string")) return true
-  return Object.entries(s).some(([k, v]) => k !== "example" && k !== "examples" && hasDirectTransform(v))
+  if (int64Bigint && s["format"] === "int64" && s["enum"] === undefined) return true
+  return Object.entries(s).some(([k, v]) => k !== "example" && k !== "examples" && hasDirectTransform(v, int64Bigint))
 }

@@ -41,14 +41,14 @@ export const conversationsList = (
   api: ApiClient.ApiClient,
   request: { readonly urlParams?: typeof conversationsGroup.listQuery.Type | undefined },
   options: Options = {}
-) => Paginate.cursor(api, "/conversations.list", { success: Schema.Struct({ channels: Schema.Array(S.ObjsConversation), ok: S.DefsOkTrue, response_metadata: Schema.optional(Schema.Struct({ next_cursor: Schema.String })) }), items: (page) => page.channels ?? [], query: request.urlParams, maxPages: options.maxPages, cursorParam: "cursor", next: (page) => page.response_metadata?.next_cursor })
+) => Paginate.cursor(api, "/conversations.list", { success: Schema.Struct({ channels: Schema.Array(S.ObjsConversation).pipe(Schema.filter((items) => new Set(items.map((item) => JSON.stringify(item, (_, v) => typeof v === "bigint" ? String(v) : v))).size === items.length || "the items must be unique (uniqueItems)")), ok: S.DefsOkTrue, response_metadata: Schema.optional(Schema.Struct({ next_cursor: Schema.String })) }), items: (page) => page.channels ?? [], query: request.urlParams, maxPages: options.maxPages, cursorParam: "cursor", next: (page) => page.response_metadata?.next_cursor })
 
 /** conversations.members, paginated by cursor (cursor). */
 export const conversationsMembers = (
   api: ApiClient.ApiClient,
   request: { readonly urlParams?: typeof conversationsGroup.membersQuery.Type | undefined },
   options: Options = {}
-) => Paginate.cursor(api, "/conversations.members", { success: Schema.Struct({ members: Schema.Array(S.DefsUserId).pipe(Schema.minItems(1)), ok: S.DefsOkTrue, response_metadata: Schema.Struct({ next_cursor: Schema.String }) }), items: (page) => page.members ?? [], query: request.urlParams, maxPages: options.maxPages, cursorParam: "cursor", next: (page) => page.response_metadata?.next_cursor })
+) => Paginate.cursor(api, "/conversations.members", { success: Schema.Struct({ members: Schema.Array(S.DefsUserId).pipe(Schema.minItems(1), Schema.filter((items) => new Set(items.map((item) => JSON.stringify(item, (_, v) => typeof v === "bigint" ? String(v) : v))).size === items.length || "the items must be unique (uniqueItems)")), ok: S.DefsOkTrue, response_metadata: Schema.Struct({ next_cursor: Schema.String }) }), items: (page) => page.members ?? [], query: request.urlParams, maxPages: options.maxPages, cursorParam: "cursor", next: (page) => page.response_metadata?.next_cursor })
 
 /** reactions.list, paginated by page number. */
 export const reactionsList = (
@@ -62,4 +62,4 @@ export const usersConversations = (
   api: ApiClient.ApiClient,
   request: { readonly urlParams?: typeof usersGroup.conversationsQuery.Type | undefined },
   options: Options = {}
-) => Paginate.cursor(api, "/users.conversations", { success: Schema.Struct({ channels: Schema.Array(S.ObjsConversation), ok: S.DefsOkTrue, response_metadata: Schema.optional(Schema.Struct({ next_cursor: Schema.String })) }), items: (page) => page.channels ?? [], query: request.urlParams, maxPages: options.maxPages, cursorParam: "cursor", next: (page) => page.response_metadata?.next_cursor })
+) => Paginate.cursor(api, "/users.conversations", { success: Schema.Struct({ channels: Schema.Array(S.ObjsConversation).pipe(Schema.filter((items) => new Set(items.map((item) => JSON.stringify(item, (_, v) => typeof v === "bigint" ? String(v) : v))).size === items.length || "the items must be unique (uniqueItems)")), ok: S.DefsOkTrue, response_metadata: Schema.optional(Schema.Struct({ next_cursor: Schema.String })) }), items: (page) => page.channels ?? [], query: request.urlParams, maxPages: options.maxPages, cursorParam: "cursor", next: (page) => page.response_metadata?.next_cursor })

@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import * as S from "../schemas.js"
 
 void S
+void Schema
 void HttpApiSchema
 
 export const listQuery = Schema.Struct({ filter: Schema.optional(Schema.Literal("assigned", "created", "mentioned", "subscribed", "repos", "all")), state: Schema.optional(Schema.Literal("open", "closed", "all")), labels: Schema.optional(Schema.String), sort: Schema.optional(Schema.Literal("created", "updated", "comments")), direction: Schema.optional(Schema.Literal("asc", "desc")), since: Schema.optional(Schema.String), collab: Schema.optional(Schema.BooleanFromString), orgs: Schema.optional(Schema.BooleanFromString), owned: Schema.optional(Schema.BooleanFromString), pulls: Schema.optional(Schema.BooleanFromString), per_page: Schema.optional(Schema.NumberFromString.pipe(Schema.int())), page: Schema.optional(Schema.NumberFromString.pipe(Schema.int())) })

@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import * as S from "../schemas.js"
 
 void S
+void Schema
 void HttpApiSchema
 
 export const listQuery = Schema.Struct({ cursor: Schema.optional(Schema.String), limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int())), status: Schema.optional(Schema.Literal("active", "archived")) })
@@ -34,8 +35,15 @@ export const delete_ = HttpApiEndpoint.del("delete", "/projects/:project_id")
   .setPath(delete_Path)
   .addSuccess(Schema.Void, { status: 204 })
 
+export const setAvatarPath = Schema.Struct({ id: Schema.String })
+export const setAvatar = HttpApiEndpoint.put("setAvatar", "/projects/:id/avatar")
+  .setPath(setAvatarPath)
+  .setPayload(Schema.Uint8ArrayFromSelf.pipe(HttpApiSchema.withEncoding({ kind: "Uint8Array", contentType: "image/png" })))
+  .addSuccess(Schema.Void, { status: 204 })
+
 export const group = HttpApiGroup.make("projects")
   .add(list)
   .add(create)
   .add(get_)
   .add(delete_)
+  .add(setAvatar)

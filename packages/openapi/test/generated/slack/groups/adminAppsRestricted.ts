@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import * as S from "../schemas.js"
 
 void S
+void Schema
 void HttpApiSchema
 
 export const listQuery = Schema.Struct({ token: Schema.String, limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int())), cursor: Schema.optional(Schema.String), team_id: Schema.optional(Schema.String), enterprise_id: Schema.optional(Schema.String) })

@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import * as S from "../schemas.js"
 
 void S
+void Schema
 void HttpApiSchema
 
 export const uninstallQuery = Schema.Struct({ token: Schema.optional(Schema.String), client_id: Schema.optional(Schema.String), client_secret: Schema.optional(Schema.String) })

@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import * as S from "../schemas.js"
 
 void S
+void Schema
 void HttpApiSchema
 
 export const listQuery = Schema.Struct({ channel: Schema.optional(Schema.String), latest: Schema.optional(Schema.NumberFromString), oldest: Schema.optional(Schema.NumberFromString), limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int())), cursor: Schema.optional(Schema.String) })

@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import * as S from "../schemas.js"
 
 void S
+void Schema
 void HttpApiSchema
 
 export const archiveHeaders = Schema.Struct({ token: Schema.optional(Schema.String) })
@@ -34,7 +35,7 @@ export const create = HttpApiEndpoint.post("create", "/conversations.create")
 export const historyQuery = Schema.Struct({ token: Schema.optional(Schema.String), channel: Schema.optional(Schema.String), latest: Schema.optional(Schema.NumberFromString), oldest: Schema.optional(Schema.NumberFromString), inclusive: Schema.optional(Schema.BooleanFromString), limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int())), cursor: Schema.optional(Schema.String) })
 export const history = HttpApiEndpoint.get("history", "/conversations.history")
   .setUrlParams(historyQuery)
-  .addSuccess(Schema.Struct({ channel_actions_count: Schema.Int, channel_actions_ts: Schema.Array(Schema.Unknown), has_more: Schema.Boolean, messages: Schema.Array(S.ObjsMessage).pipe(Schema.minItems(1)), ok: S.DefsOkTrue, pin_count: Schema.Int }), { status: 200 })
+  .addSuccess(Schema.Struct({ channel_actions_count: Schema.Int, channel_actions_ts: Schema.Array(Schema.Unknown), has_more: Schema.Boolean, messages: Schema.Array(S.ObjsMessage).pipe(Schema.minItems(1), Schema.filter((items) => new Set(items.map((item) => JSON.stringify(item, (_, v) => typeof v === "bigint" ? String(v) : v))).size === items.length || "the items must be unique (uniqueItems)")), ok: S.DefsOkTrue, pin_count: Schema.Int }), { status: 200 })
 
 export const infoQuery = Schema.Struct({ token: Schema.optional(Schema.String), channel: Schema.optional(Schema.String), include_locale: Schema.optional(Schema.BooleanFromString), include_num_members: Schema.optional(Schema.BooleanFromString) })
 export const info = HttpApiEndpoint.get("info", "/conversations.info")
@@ -51,7 +52,7 @@ export const joinHeaders = Schema.Struct({ token: Schema.optional(Schema.String)
 export const join = HttpApiEndpoint.post("join", "/conversations.join")
   .setHeaders(joinHeaders)
   .setPayload(Schema.Struct({ channel: Schema.optional(Schema.String) }).annotations({ [HttpApiSchema.AnnotationEncoding]: { kind: "UrlParams", contentType: "application/x-www-form-urlencoded" } }))
-  .addSuccess(Schema.Struct({ channel: S.ObjsConversation, ok: S.DefsOkTrue, response_metadata: Schema.optional(Schema.Struct({ warnings: Schema.optional(Schema.Array(Schema.String).pipe(Schema.minItems(1))) })), warning: Schema.optional(Schema.String) }), { status: 200 })
+  .addSuccess(Schema.Struct({ channel: S.ObjsConversation, ok: S.DefsOkTrue, response_metadata: Schema.optional(Schema.Struct({ warnings: Schema.optional(Schema.Array(Schema.String).pipe(Schema.minItems(1), Schema.filter((items) => new Set(items).size === items.length || "the items must be unique (uniqueItems)"))) })), warning: Schema.optional(Schema.String) }), { status: 200 })
 
 export const kickHeaders = Schema.Struct({ token: Schema.optional(Schema.String) })
 export const kick = HttpApiEndpoint.post("kick", "/conversations.kick")
@@ -68,7 +69,7 @@ export const leave = HttpApiEndpoint.post("leave", "/conversations.leave")
 export const listQuery = Schema.Struct({ token: Schema.optional(Schema.String), exclude_archived: Schema.optional(Schema.BooleanFromString), types: Schema.optional(Schema.String), limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int())), cursor: Schema.optional(Schema.String) })
 export const list = HttpApiEndpoint.get("list", "/conversations.list")
   .setUrlParams(listQuery)
-  .addSuccess(Schema.Struct({ channels: Schema.Array(S.ObjsConversation), ok: S.DefsOkTrue, response_metadata: Schema.optional(Schema.Struct({ next_cursor: Schema.String })) }), { status: 200 })
+  .addSuccess(Schema.Struct({ channels: Schema.Array(S.ObjsConversation).pipe(Schema.filter((items) => new Set(items.map((item) => JSON.stringify(item, (_, v) => typeof v === "bigint" ? String(v) : v))).size === items.length || "the items must be unique (uniqueItems)")), ok: S.DefsOkTrue, response_metadata: Schema.optional(Schema.Struct({ next_cursor: Schema.String })) }), { status: 200 })
 
 export const markHeaders = Schema.Struct({ token: Schema.optional(Schema.String) })
 export const mark = HttpApiEndpoint.post("mark", "/conversations.mark")
@@ -79,7 +80,7 @@ export const mark = HttpApiEndpoint.post("mark", "/conversations.mark")
 export const membersQuery = Schema.Struct({ token: Schema.optional(Schema.String), channel: Schema.optional(Schema.String), limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int())), cursor: Schema.optional(Schema.String) })
 export const members = HttpApiEndpoint.get("members", "/conversations.members")
   .setUrlParams(membersQuery)
-  .addSuccess(Schema.Struct({ members: Schema.Array(S.DefsUserId).pipe(Schema.minItems(1)), ok: S.DefsOkTrue, response_metadata: Schema.Struct({ next_cursor: Schema.String }) }), { status: 200 })
+  .addSuccess(Schema.Struct({ members: Schema.Array(S.DefsUserId).pipe(Schema.minItems(1), Schema.filter((items) => new Set(items.map((item) => JSON.stringify(item, (_, v) => typeof v === "bigint" ? String(v) : v))).size === items.length || "the items must be unique (uniqueItems)")), ok: S.DefsOkTrue, response_metadata: Schema.Struct({ next_cursor: Schema.String }) }), { status: 200 })
 
 export const openHeaders = Schema.Struct({ token: Schema.optional(Schema.String) })
 export const open = HttpApiEndpoint.post("open", "/conversations.open")
@@ -96,7 +97,7 @@ export const rename = HttpApiEndpoint.post("rename", "/conversations.rename")
 export const repliesQuery = Schema.Struct({ token: Schema.optional(Schema.String), channel: Schema.optional(Schema.String), ts: Schema.optional(Schema.NumberFromString), latest: Schema.optional(Schema.NumberFromString), oldest: Schema.optional(Schema.NumberFromString), inclusive: Schema.optional(Schema.BooleanFromString), limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int())), cursor: Schema.optional(Schema.String) })
 export const replies = HttpApiEndpoint.get("replies", "/conversations.replies")
   .setUrlParams(repliesQuery)
-  .addSuccess(Schema.Struct({ has_more: Schema.optional(Schema.Boolean), messages: Schema.Array(Schema.Array(Schema.Union(Schema.Struct({ last_read: Schema.optional(S.DefsTs), latest_reply: Schema.optional(S.DefsTs), reply_count: Schema.Int, reply_users: Schema.optional(Schema.Array(S.DefsUserId)), reply_users_count: Schema.optional(Schema.Int), source_team: Schema.optional(S.DefsTeam), subscribed: Schema.Boolean, team: Schema.optional(S.DefsTeam), text: Schema.String, thread_ts: S.DefsTs, ts: S.DefsTs, type: Schema.String, unread_count: Schema.optional(Schema.Int), user: S.DefsUserId, user_profile: Schema.optional(S.ObjsUserProfileShort), user_team: Schema.optional(S.DefsTeam) }), Schema.Struct({ is_starred: Schema.optional(Schema.Boolean), parent_user_id: S.DefsUserId, source_team: Schema.optional(S.DefsTeam), team: Schema.optional(S.DefsTeam), text: Schema.String, thread_ts: S.DefsTs, ts: S.DefsTs, type: Schema.String, user: S.DefsUserId, user_profile: Schema.optional(S.ObjsUserProfileShort), user_team: Schema.optional(S.DefsTeam) })))), ok: S.DefsOkTrue }), { status: 200 })
+  .addSuccess(Schema.Struct({ has_more: Schema.optional(Schema.Boolean), messages: Schema.Array(Schema.Array(Schema.Union(Schema.Struct({ last_read: Schema.optional(S.DefsTs), latest_reply: Schema.optional(S.DefsTs), reply_count: Schema.Int, reply_users: Schema.optional(Schema.Array(S.DefsUserId).pipe(Schema.filter((items) => new Set(items.map((item) => JSON.stringify(item, (_, v) => typeof v === "bigint" ? String(v) : v))).size === items.length || "the items must be unique (uniqueItems)"))), reply_users_count: Schema.optional(Schema.Int), source_team: Schema.optional(S.DefsTeam), subscribed: Schema.Boolean, team: Schema.optional(S.DefsTeam), text: Schema.String, thread_ts: S.DefsTs, ts: S.DefsTs, type: Schema.String, unread_count: Schema.optional(Schema.Int), user: S.DefsUserId, user_profile: Schema.optional(S.ObjsUserProfileShort), user_team: Schema.optional(S.DefsTeam) }), Schema.Struct({ is_starred: Schema.optional(Schema.Boolean), parent_user_id: S.DefsUserId, source_team: Schema.optional(S.DefsTeam), team: Schema.optional(S.DefsTeam), text: Schema.String, thread_ts: S.DefsTs, ts: S.DefsTs, type: Schema.String, user: S.DefsUserId, user_profile: Schema.optional(S.ObjsUserProfileShort), user_team: Schema.optional(S.DefsTeam) })))), ok: S.DefsOkTrue }), { status: 200 })
 
 export const setPurposeHeaders = Schema.Struct({ token: Schema.optional(Schema.String) })
 export const setPurpose = HttpApiEndpoint.post("setPurpose", "/conversations.setPurpose")

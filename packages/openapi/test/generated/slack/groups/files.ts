@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import * as S from "../schemas.js"
 
 void S
+void Schema
 void HttpApiSchema
 
 export const delete_Headers = Schema.Struct({ token: Schema.optional(Schema.String) })
@@ -27,7 +28,7 @@ export const info = HttpApiEndpoint.get("info", "/files.info")
 export const listQuery = Schema.Struct({ token: Schema.optional(Schema.String), user: Schema.optional(Schema.String), channel: Schema.optional(Schema.String), ts_from: Schema.optional(Schema.NumberFromString), ts_to: Schema.optional(Schema.NumberFromString), types: Schema.optional(Schema.String), count: Schema.optional(Schema.String), page: Schema.optional(Schema.String), show_files_hidden_by_limit: Schema.optional(Schema.BooleanFromString) })
 export const list = HttpApiEndpoint.get("list", "/files.list")
   .setUrlParams(listQuery)
-  .addSuccess(Schema.Struct({ files: Schema.Array(S.ObjsFile), ok: S.DefsOkTrue, paging: S.ObjsPaging }), { status: 200 })
+  .addSuccess(Schema.Struct({ files: Schema.Array(S.ObjsFile).pipe(Schema.filter((items) => new Set(items.map((item) => JSON.stringify(item, (_, v) => typeof v === "bigint" ? String(v) : v))).size === items.length || "the items must be unique (uniqueItems)")), ok: S.DefsOkTrue, paging: S.ObjsPaging }), { status: 200 })
 
 export const revokePublicURLHeaders = Schema.Struct({ token: Schema.optional(Schema.String) })
 export const revokePublicURL = HttpApiEndpoint.post("revokePublicURL", "/files.revokePublicURL")

@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import * as S from "../schemas.js"
 
 void S
+void Schema
 void HttpApiSchema
 
 export const exchangeQuery = Schema.Struct({ token: Schema.String, users: Schema.String, team_id: Schema.optional(Schema.String), to_old: Schema.optional(Schema.BooleanFromString) })

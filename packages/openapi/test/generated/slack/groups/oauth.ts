@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import * as S from "../schemas.js"
 
 void S
+void Schema
 void HttpApiSchema
 
 export const accessQuery = Schema.Struct({ client_id: Schema.optional(Schema.String), client_secret: Schema.optional(Schema.String), code: Schema.optional(Schema.String), redirect_uri: Schema.optional(Schema.String), single_channel: Schema.optional(Schema.BooleanFromString) })

@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import * as S from "../schemas.js"
 
 void S
+void Schema
 void HttpApiSchema
 
 export const addHeaders = Schema.Struct({ token: Schema.String })
@@ -22,7 +23,7 @@ export const add = HttpApiEndpoint.post("add", "/pins.add")
 export const listQuery = Schema.Struct({ token: Schema.String, channel: Schema.String })
 export const list = HttpApiEndpoint.get("list", "/pins.list")
   .setUrlParams(listQuery)
-  .addSuccess(Schema.Array(Schema.Union(Schema.Struct({ items: Schema.Array(Schema.Union(Schema.Struct({ created: Schema.optional(Schema.Int), created_by: Schema.optional(S.DefsUserId), file: Schema.optional(S.ObjsFile), type: Schema.optional(Schema.Literal("file")) }), Schema.Struct({ channel: Schema.optional(S.DefsChannel), created: Schema.optional(Schema.Int), created_by: Schema.optional(S.DefsUserId), message: Schema.optional(S.ObjsMessage), type: Schema.optional(Schema.Literal("message")) }))), ok: S.DefsOkTrue }), Schema.Struct({ count: Schema.Int, ok: S.DefsOkTrue }))), { status: 200 })
+  .addSuccess(Schema.Array(Schema.Union(Schema.Struct({ items: Schema.Array(Schema.Union(Schema.Struct({ created: Schema.optional(Schema.Int), created_by: Schema.optional(S.DefsUserId), file: Schema.optional(S.ObjsFile), type: Schema.optional(Schema.Literal("file")) }), Schema.Struct({ channel: Schema.optional(S.DefsChannel), created: Schema.optional(Schema.Int), created_by: Schema.optional(S.DefsUserId), message: Schema.optional(S.ObjsMessage), type: Schema.optional(Schema.Literal("message")) }))).pipe(Schema.filter((items) => new Set(items.map((item) => JSON.stringify(item, (_, v) => typeof v === "bigint" ? String(v) : v))).size === items.length || "the items must be unique (uniqueItems)")), ok: S.DefsOkTrue }), Schema.Struct({ count: Schema.Int, ok: S.DefsOkTrue }))), { status: 200 })
 
 export const removeHeaders = Schema.Struct({ token: Schema.String })
 export const remove = HttpApiEndpoint.post("remove", "/pins.remove")

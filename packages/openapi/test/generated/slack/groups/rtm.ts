@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import * as S from "../schemas.js"
 
 void S
+void Schema
 void HttpApiSchema
 
 export const connectQuery = Schema.Struct({ token: Schema.String, batch_presence_aware: Schema.optional(Schema.BooleanFromString), presence_sub: Schema.optional(Schema.BooleanFromString) })

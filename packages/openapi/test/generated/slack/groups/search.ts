@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import * as S from "../schemas.js"
 
 void S
+void Schema
 void HttpApiSchema
 
 export const messagesQuery = Schema.Struct({ token: Schema.String, count: Schema.optional(Schema.NumberFromString.pipe(Schema.int())), highlight: Schema.optional(Schema.BooleanFromString), page: Schema.optional(Schema.NumberFromString.pipe(Schema.int())), query: Schema.String, sort: Schema.optional(Schema.String), sort_dir: Schema.optional(Schema.String) })

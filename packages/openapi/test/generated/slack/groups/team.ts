@@ -11,12 +11,13 @@ import * as Schema from "effect/Schema"
 import * as S from "../schemas.js"
 
 void S
+void Schema
 void HttpApiSchema
 
 export const accessLogsQuery = Schema.Struct({ token: Schema.String, before: Schema.optional(Schema.String), count: Schema.optional(Schema.String), page: Schema.optional(Schema.String) })
 export const accessLogs = HttpApiEndpoint.get("accessLogs", "/team.accessLogs")
   .setUrlParams(accessLogsQuery)
-  .addSuccess(Schema.Struct({ logins: Schema.Array(Schema.Struct({ count: Schema.Int, country: Schema.NullOr(Schema.String), date_first: Schema.Int, date_last: Schema.Int, ip: Schema.NullOr(Schema.String), isp: Schema.NullOr(Schema.String), region: Schema.NullOr(Schema.String), user_agent: Schema.String, user_id: S.DefsUserId, username: Schema.String })).pipe(Schema.minItems(1)), ok: S.DefsOkTrue, paging: S.ObjsPaging }), { status: 200 })
+  .addSuccess(Schema.Struct({ logins: Schema.Array(Schema.Struct({ count: Schema.Int, country: Schema.NullOr(Schema.String), date_first: Schema.Int, date_last: Schema.Int, ip: Schema.NullOr(Schema.String), isp: Schema.NullOr(Schema.String), region: Schema.NullOr(Schema.String), user_agent: Schema.String, user_id: S.DefsUserId, username: Schema.String })).pipe(Schema.minItems(1), Schema.filter((items) => new Set(items.map((item) => JSON.stringify(item, (_, v) => typeof v === "bigint" ? String(v) : v))).size === items.length || "the items must be unique (uniqueItems)")), ok: S.DefsOkTrue, paging: S.ObjsPaging }), { status: 200 })
 
 export const billableInfoQuery = Schema.Struct({ token: Schema.String, user: Schema.optional(Schema.String) })
 export const billableInfo = HttpApiEndpoint.get("billableInfo", "/team.billableInfo")
@@ -31,7 +32,7 @@ export const info = HttpApiEndpoint.get("info", "/team.info")
 export const integrationLogsQuery = Schema.Struct({ token: Schema.String, app_id: Schema.optional(Schema.String), change_type: Schema.optional(Schema.String), count: Schema.optional(Schema.String), page: Schema.optional(Schema.String), service_id: Schema.optional(Schema.String), user: Schema.optional(Schema.String) })
 export const integrationLogs = HttpApiEndpoint.get("integrationLogs", "/team.integrationLogs")
   .setUrlParams(integrationLogsQuery)
-  .addSuccess(Schema.Struct({ logs: Schema.Array(Schema.Struct({ admin_app_id: Schema.optional(S.DefsAppId), app_id: S.DefsAppId, app_type: Schema.String, change_type: Schema.String, channel: Schema.optional(S.DefsChannel), date: Schema.String, scope: Schema.String, service_id: Schema.optional(Schema.String), service_type: Schema.optional(Schema.String), user_id: S.DefsUserId, user_name: Schema.String })).pipe(Schema.minItems(1)), ok: S.DefsOkTrue, paging: S.ObjsPaging }), { status: 200 })
+  .addSuccess(Schema.Struct({ logs: Schema.Array(Schema.Struct({ admin_app_id: Schema.optional(S.DefsAppId), app_id: S.DefsAppId, app_type: Schema.String, change_type: Schema.String, channel: Schema.optional(S.DefsChannel), date: Schema.String, scope: Schema.String, service_id: Schema.optional(Schema.String), service_type: Schema.optional(Schema.String), user_id: S.DefsUserId, user_name: Schema.String })).pipe(Schema.minItems(1), Schema.filter((items) => new Set(items.map((item) => JSON.stringify(item, (_, v) => typeof v === "bigint" ? String(v) : v))).size === items.length || "the items must be unique (uniqueItems)")), ok: S.DefsOkTrue, paging: S.ObjsPaging }), { status: 200 })
 
 export const group = HttpApiGroup.make("team")
   .add(accessLogs)

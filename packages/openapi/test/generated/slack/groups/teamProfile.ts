@@ -11,12 +11,13 @@ import * as Schema from "effect/Schema"
 import * as S from "../schemas.js"
 
 void S
+void Schema
 void HttpApiSchema
 
 export const get_Query = Schema.Struct({ token: Schema.String, visibility: Schema.optional(Schema.String) })
 export const get_ = HttpApiEndpoint.get("get", "/team.profile.get")
   .setUrlParams(get_Query)
-  .addSuccess(Schema.Struct({ ok: S.DefsOkTrue, profile: Schema.Struct({ fields: Schema.Array(S.ObjsTeamProfileField) }) }), { status: 200 })
+  .addSuccess(Schema.Struct({ ok: S.DefsOkTrue, profile: Schema.Struct({ fields: Schema.Array(S.ObjsTeamProfileField).pipe(Schema.filter((items) => new Set(items.map((item) => JSON.stringify(item, (_, v) => typeof v === "bigint" ? String(v) : v))).size === items.length || "the items must be unique (uniqueItems)")) }) }), { status: 200 })
 
 export const group = HttpApiGroup.make("teamProfile")
   .add(get_)

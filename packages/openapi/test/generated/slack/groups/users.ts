@@ -11,12 +11,13 @@ import * as Schema from "effect/Schema"
 import * as S from "../schemas.js"
 
 void S
+void Schema
 void HttpApiSchema
 
 export const conversationsQuery = Schema.Struct({ token: Schema.optional(Schema.String), user: Schema.optional(Schema.String), types: Schema.optional(Schema.String), exclude_archived: Schema.optional(Schema.BooleanFromString), limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int())), cursor: Schema.optional(Schema.String) })
 export const conversations = HttpApiEndpoint.get("conversations", "/users.conversations")
   .setUrlParams(conversationsQuery)
-  .addSuccess(Schema.Struct({ channels: Schema.Array(S.ObjsConversation), ok: S.DefsOkTrue, response_metadata: Schema.optional(Schema.Struct({ next_cursor: Schema.String })) }), { status: 200 })
+  .addSuccess(Schema.Struct({ channels: Schema.Array(S.ObjsConversation).pipe(Schema.filter((items) => new Set(items.map((item) => JSON.stringify(item, (_, v) => typeof v === "bigint" ? String(v) : v))).size === items.length || "the items must be unique (uniqueItems)")), ok: S.DefsOkTrue, response_metadata: Schema.optional(Schema.Struct({ next_cursor: Schema.String })) }), { status: 200 })
 
 export const deletePhoto = HttpApiEndpoint.post("deletePhoto", "/users.deletePhoto")
   .setPayload(Schema.Struct({ token: Schema.String }).annotations({ [HttpApiSchema.AnnotationEncoding]: { kind: "UrlParams", contentType: "application/x-www-form-urlencoded" } }))
@@ -40,7 +41,7 @@ export const info = HttpApiEndpoint.get("info", "/users.info")
 export const listQuery = Schema.Struct({ token: Schema.optional(Schema.String), limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int())), cursor: Schema.optional(Schema.String), include_locale: Schema.optional(Schema.BooleanFromString) })
 export const list = HttpApiEndpoint.get("list", "/users.list")
   .setUrlParams(listQuery)
-  .addSuccess(Schema.Struct({ cache_ts: Schema.Int, members: Schema.Array(S.ObjsUser).pipe(Schema.minItems(1)), ok: S.DefsOkTrue, response_metadata: Schema.optional(S.ObjsResponseMetadata) }), { status: 200 })
+  .addSuccess(Schema.Struct({ cache_ts: Schema.Int, members: Schema.Array(S.ObjsUser).pipe(Schema.minItems(1), Schema.filter((items) => new Set(items.map((item) => JSON.stringify(item, (_, v) => typeof v === "bigint" ? String(v) : v))).size === items.length || "the items must be unique (uniqueItems)")), ok: S.DefsOkTrue, response_metadata: Schema.optional(S.ObjsResponseMetadata) }), { status: 200 })
 
 export const lookupByEmailQuery = Schema.Struct({ token: Schema.String, email: Schema.String })
 export const lookupByEmail = HttpApiEndpoint.get("lookupByEmail", "/users.lookupByEmail")

@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import * as S from "../schemas.js"
 
 void S
+void Schema
 void HttpApiSchema
 
 export const stepCompletedQuery = Schema.Struct({ workflow_step_execute_id: Schema.String, outputs: Schema.optional(Schema.String) })

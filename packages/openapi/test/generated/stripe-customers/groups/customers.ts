@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import * as S from "../schemas.js"
 
 void S
+void Schema
 void HttpApiSchema
 
 export const getCustomersQuery = Schema.Struct({ email: Schema.optional(Schema.String), ending_before: Schema.optional(Schema.String), limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int())), starting_after: Schema.optional(Schema.String), test_clock: Schema.optional(Schema.String) })

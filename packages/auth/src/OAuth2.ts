@@ -32,6 +32,7 @@ import type { StoredToken, TokenStore } from "./TokenStore.js"
  * half the lifetime, so a short-lived token is used before it is renewed.
  *
  * @since 0.1.0
+ * @category models
  */
 export type RefreshMargin = TokenCache.Margin
 
@@ -39,6 +40,7 @@ export type RefreshMargin = TokenCache.Margin
  * How the client authenticates to the token endpoint.
  *
  * @since 0.1.0
+ * @category models
  */
 export type ClientAuthMethod = "client_secret_basic" | "client_secret_post" | "private_key_jwt" | "none"
 
@@ -46,6 +48,7 @@ export type ClientAuthMethod = "client_secret_basic" | "client_secret_post" | "p
  * The client and its token endpoint.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface ClientOptions {
   readonly tokenUrl: string
@@ -70,6 +73,7 @@ export interface ClientOptions {
  * Options of {@link clientCredentials}.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface ClientCredentialsOptions extends ClientOptions {
   readonly scope?: string | ReadonlyArray<string> | undefined
@@ -87,6 +91,7 @@ export interface ClientCredentialsOptions extends ClientOptions {
  * `AuthError{reason: "Misconfigured"}` when the options cannot work.
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { ApiClient } from "@apikit/http"
  * import { Auth, OAuth2 } from "@apikit/auth"
@@ -113,6 +118,7 @@ export const clientCredentials: (
  * Options of {@link jwtBearer}.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface JwtBearerOptions {
   readonly tokenUrl: string
@@ -139,6 +145,7 @@ export interface JwtBearerOptions {
  * client credentials.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const jwtBearer: (
   options: JwtBearerOptions
@@ -150,6 +157,7 @@ export const jwtBearer: (
  * one secret in it.
  *
  * @since 0.1.0
+ * @category models
  */
 export class PendingAuthorization extends Schema.Class<PendingAuthorization>("@apikit/auth/PendingAuthorization")({
   state: Schema.String,
@@ -162,6 +170,7 @@ export class PendingAuthorization extends Schema.Class<PendingAuthorization>("@a
  * Options of {@link authorizationCode}.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface AuthorizationCodeOptions extends ClientOptions {
   readonly authorizeUrl: string
@@ -178,6 +187,7 @@ export interface AuthorizationCodeOptions extends ClientOptions {
  * The callback's query: a URL, its query string, or its parameters.
  *
  * @since 0.1.0
+ * @category models
  */
 export type CallbackInput = URL | string | URLSearchParams | Readonly<Record<string, string | undefined>>
 
@@ -187,6 +197,7 @@ export type CallbackInput = URL | string | URLSearchParams | Readonly<Record<str
  * refreshes with rotation.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface AuthorizationCode {
   /** An authorize URL to send the user to, and what to keep until the callback. */
@@ -223,6 +234,7 @@ export interface AuthorizationCode {
  * and fails with `ReauthorizationRequired`.
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { Auth, OAuth2 } from "@apikit/auth"
  * import { ApiClient } from "@apikit/http"

@@ -44,6 +44,7 @@ import * as trip from "./internal/trip.js"
  * Opens the circuit after `failures` failures in a row (default 5).
  *
  * @since 0.1.0
+ * @category trip policies
  */
 export const consecutive: (failures?: number) => Store.TripPolicy = trip.consecutive
 
@@ -52,6 +53,7 @@ export const consecutive: (failures?: number) => Store.TripPolicy = trip.consecu
  * `window` calls failed, once at least `minimumCalls` (default: `window`) were seen.
  *
  * @since 0.1.0
+ * @category trip policies
  */
 export const failureRate: (options: {
   readonly threshold: number
@@ -64,6 +66,7 @@ export const failureRate: (options: {
  * `duration` failed, once at least `minimumThroughput` (default 10) calls were seen in it.
  *
  * @since 0.1.0
+ * @category trip policies
  */
 export const failureRateTimed: (options: {
   readonly threshold: number
@@ -77,6 +80,7 @@ export const failureRateTimed: (options: {
  * `duration` is given, over that time. A slow probe also reopens a half-open circuit.
  *
  * @since 0.1.0
+ * @category trip policies
  */
 export const slowCallRate: (options: {
   readonly threshold: number
@@ -93,6 +97,7 @@ export const slowCallRate: (options: {
  * `apikit_circuit_breaker_rejections_total`.
  *
  * @since 0.1.0
+ * @category metrics
  */
 export const Metrics = {
   state: metrics.stateGauge,
@@ -104,6 +109,7 @@ export const Metrics = {
  * How one call's error counts: against the dependency's health, for it, or not at all.
  *
  * @since 0.1.0
+ * @category classification
  */
 export type Verdict = "failure" | "success" | "ignore"
 
@@ -116,6 +122,7 @@ export type Verdict = "failure" | "success" | "ignore"
  * (when guarding any Effect) are failures.
  *
  * @since 0.1.0
+ * @category classification
  * @example
  * import { CircuitBreaker } from "@apikit/circuit-breaker"
  *
@@ -147,6 +154,7 @@ export const defaultClassify = (error: unknown): Verdict => {
  * How a breaker is built. Every field has a default.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** The circuit key: a string, or one per call (default: the ApiClient's name, `context.client`). */
@@ -172,6 +180,7 @@ export interface Options {
  * below 1, a negative duration, ...). `detail` lists every problem.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class InvalidBreakerConfig extends Schema.TaggedError<InvalidBreakerConfig>()("InvalidBreakerConfig", {
   detail: Schema.String
@@ -186,6 +195,7 @@ export class InvalidBreakerConfig extends Schema.TaggedError<InvalidBreakerConfi
  * changes, manual controls and a reader of each circuit.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface CircuitBreaker extends Policy.CircuitBreakerPolicy {
   /** Every state change of every circuit this breaker drives, from the moment of subscribing. */
@@ -211,6 +221,7 @@ export interface CircuitBreaker extends Policy.CircuitBreakerPolicy {
  * with {@link InvalidBreakerConfig} when the options make no sense.
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { CircuitBreaker, CircuitBreakerStore } from "@apikit/circuit-breaker"
  * import { Effect } from "effect"
@@ -430,14 +441,17 @@ export const make = (
  * string key, else "default"). Pipeable.
  *
  * @since 0.1.0
+ * @category combinators
  * @example
- * import { CircuitBreaker } from "@apikit/circuit-breaker"
+ * import { CircuitBreaker, CircuitBreakerStore } from "@apikit/circuit-breaker"
  * import { Effect } from "effect"
  *
- * declare const breaker: CircuitBreaker.CircuitBreaker
- * const guarded = Effect.tryPromise(() => fetch("https://example.com")).pipe(
- *   CircuitBreaker.withBreaker(breaker, { key: "example" })
- * )
+ * const guarded = Effect.gen(function*() {
+ *   const breaker = yield* CircuitBreaker.make({ trip: CircuitBreaker.consecutive(3) })
+ *   return yield* Effect.tryPromise(() => fetch("https://example.com")).pipe(
+ *     CircuitBreaker.withBreaker(breaker, { key: "example" })
+ *   )
+ * }).pipe(Effect.provide(CircuitBreakerStore.layerMemory))
  */
 export const withBreaker: {
   (

@@ -23,6 +23,7 @@ import type * as Policy from "./Policy.js"
  * included), `total` bounds the whole call with all its retries and waits.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface TimeoutOptions {
   readonly attempt?: Duration.DurationInput | undefined
@@ -37,6 +38,7 @@ export interface TimeoutOptions {
  * `UnexpectedStatus` carrying `location`.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface RedirectOptions {
   /** `false` follows nothing (default `true`). */
@@ -55,6 +57,7 @@ export interface RedirectOptions {
  * How an ApiClient is built. Policy slots default to none.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** Where the API lives; paths are appended to its path (`https://api.x.com/v2` + `/projects`). */
@@ -80,6 +83,7 @@ export interface Options {
  * A query parameter value; arrays repeat the key, `undefined` omits it.
  *
  * @since 0.1.0
+ * @category models
  */
 export type QueryValue = string | number | boolean | ReadonlyArray<string | number | boolean> | undefined
 
@@ -87,6 +91,7 @@ export type QueryValue = string | number | boolean | ReadonlyArray<string | numb
  * The options of one call.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface RequestOptions<A, I, B, BI> {
   /**
@@ -137,6 +142,7 @@ export interface RequestOptions<A, I, B, BI> {
  * A check of each attempt's 2xx response; see {@link RequestOptions.inspect}.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Inspect = (
   response: Policy.ApiResponse,
@@ -148,6 +154,7 @@ export type Inspect = (
  * callers that need headers such as `Link`.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Exchange<A> {
   readonly value: A
@@ -159,6 +166,7 @@ export interface Exchange<A> {
  * A client for one API.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface ApiClient {
   readonly name: string
@@ -200,6 +208,7 @@ export interface ApiClient {
  * The default bound on response bodies: 10 MiB.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const defaultMaxResponseBytes: number = internal.defaultMaxResponseBytes
 
@@ -208,6 +217,7 @@ export const defaultMaxResponseBytes: number = internal.defaultMaxResponseBytes
  * `InvalidRequest` (reason `InvalidBaseUrl`) when the base URL is unusable.
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { ApiClient } from "@apikit/http"
  * import { Effect, Schema } from "effect"

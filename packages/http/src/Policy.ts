@@ -38,6 +38,7 @@ import * as timeout from "./internal/timeout.js"
  * {@link ApiError} inside the attempt.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface ApiResponse {
   readonly status: number
@@ -50,6 +51,7 @@ export interface ApiResponse {
  * `url` is already masked.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface CallContext {
   /** The integration's name (ApiClient `name`, by default the base URL's host): the default key of keyed policies. */
@@ -93,6 +95,7 @@ export interface CallContext {
  * composed pipeline has no requirements left.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Send = (
   request: HttpClientRequest.HttpClientRequest,
@@ -106,6 +109,7 @@ export type Send = (
  * moves it in every client.
  *
  * @since 0.1.0
+ * @category slots
  */
 export const slots = ["cache", "retry", "auth", "circuitBreaker", "rateLimit"] as const
 
@@ -113,6 +117,7 @@ export const slots = ["cache", "retry", "auth", "circuitBreaker", "rateLimit"] a
  * The name of a slot of the pipeline.
  *
  * @since 0.1.0
+ * @category slots
  */
 export type Slot = typeof slots[number]
 
@@ -121,6 +126,7 @@ export type Slot = typeof slots[number]
  * goes, so a retry policy cannot be passed as an auth policy by mistake.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Policy<S extends Slot = Slot> {
   readonly slot: S
@@ -153,6 +159,7 @@ export interface Policy<S extends Slot = Slot> {
  * The cache slot: answers from stored responses, revalidates them, coalesces identical reads.
  *
  * @since 0.1.0
+ * @category slots
  */
 export type CachePolicy = Policy<"cache">
 
@@ -160,6 +167,7 @@ export type CachePolicy = Policy<"cache">
  * The auth slot: stamps credentials on each attempt; may refresh and replay once on 401.
  *
  * @since 0.1.0
+ * @category slots
  */
 export type AuthPolicy = Policy<"auth">
 
@@ -167,6 +175,7 @@ export type AuthPolicy = Policy<"auth">
  * The rate-limit slot: one permit per attempt, waiting or failing with `RateLimited`.
  *
  * @since 0.1.0
+ * @category slots
  */
 export type RateLimitPolicy = Policy<"rateLimit">
 
@@ -174,6 +183,7 @@ export type RateLimitPolicy = Policy<"rateLimit">
  * The circuit-breaker slot: fails fast with `CircuitOpen`, records each attempt's outcome.
  *
  * @since 0.1.0
+ * @category slots
  */
 export type CircuitBreakerPolicy = Policy<"circuitBreaker">
 
@@ -181,6 +191,7 @@ export type CircuitBreakerPolicy = Policy<"circuitBreaker">
  * The retry slot: re-runs the inner pipeline on transient errors, within the deadline.
  *
  * @since 0.1.0
+ * @category slots
  */
 export type RetryPolicy = Policy<"retry">
 
@@ -188,6 +199,7 @@ export type RetryPolicy = Policy<"retry">
  * Makes a policy for a slot from a name and a wrapping function.
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { Policy } from "@apikit/http"
  * import { Effect } from "effect"
@@ -219,6 +231,7 @@ export const make = <S extends Slot>(
  * The error of a call whose total timeout passed.
  *
  * @since 0.1.0
+ * @category deadline
  */
 export const deadlineExceeded = (context: CallContext): ApiError.Timeout =>
   new ApiError.Timeout({
@@ -236,6 +249,7 @@ export const deadlineExceeded = (context: CallContext): ApiError.Timeout =>
  * keep it off paths that every call takes.
  *
  * @since 0.1.0
+ * @category deadline
  */
 export const withinDeadline = <A, E>(
   effect: Effect.Effect<A, E>,

@@ -16,13 +16,15 @@
  *
  * @since 0.1.0
  * @example
+ * import { ApiClient } from "@apikit/http"
  * import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
- * import type * as HttpClient from "@effect/platform/HttpClient"
  * import { Effect } from "effect"
  *
  * // Any program that needs an HttpClient (an ApiClient's, for instance).
- * declare const myProgram: Effect.Effect<void, never, HttpClient.HttpClient>
- * const program = myProgram.pipe(Effect.provide(UndiciHttpClient.layer))
+ * const program = Effect.gen(function*() {
+ *   const api = yield* ApiClient.make({ baseUrl: "https://api.example.com" })
+ *   return yield* api.get("/v1/status")
+ * }).pipe(Effect.provide(UndiciHttpClient.layer))
  */
 import * as Cookies from "@effect/platform/Cookies"
 import * as Headers from "@effect/platform/Headers"
@@ -174,6 +176,7 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
  * `ERR_TLS_CERT_ALTNAME_INVALID`, `CERT_HAS_EXPIRED`, ...).
  *
  * @since 0.1.0
+ * @category options
  */
 export interface TlsOptions {
   /** Certificate authorities to trust (PEM), instead of Node's bundled roots. */
@@ -192,6 +195,7 @@ export interface TlsOptions {
  * where the global one is the older undici that Node ships.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** The undici dispatcher to send with (an `Agent`, a `Pool`, a `ProxyAgent`, a mock). */
@@ -239,6 +243,7 @@ const dispatcherOf = (options: Options): Undici.Dispatcher =>
  * over the dispatcher that `options` describe (TLS settings).
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (input: Undici.Dispatcher | Options = {}): HttpClient.HttpClient => {
   const dispatcher = input instanceof Undici.Dispatcher ? input : dispatcherOf(input)
@@ -283,6 +288,7 @@ export const make = (input: Undici.Dispatcher | Options = {}): HttpClient.HttpCl
  * The lean undici `HttpClient` on undici's global dispatcher.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.sync(HttpClient.HttpClient, () => make())
 
@@ -291,6 +297,7 @@ export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.sync(HttpClient.H
  * dispatcher it makes itself is closed when the layer is released.
  *
  * @since 0.1.0
+ * @category layers
  * @example
  * import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
  * import { Config, Effect, Layer } from "effect"

@@ -24,6 +24,7 @@ import swagger2openapi from "swagger2openapi"
  * An OpenAPI 3.x document as plain JSON.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Document {
   readonly openapi: string
@@ -39,6 +40,7 @@ export interface Document {
  * One operation of a JSON Patch (RFC 6902).
  *
  * @since 0.1.0
+ * @category models
  */
 export interface PatchOperation {
   readonly op: "add" | "remove" | "replace" | "move" | "copy" | "test"
@@ -54,6 +56,7 @@ export interface PatchOperation {
  * patch does not apply) or `Reference` (a `$ref` that does not resolve).
  *
  * @since 0.1.0
+ * @category errors
  */
 export class DocumentError extends Schema.TaggedError<DocumentError>()("DocumentError", {
   reason: Schema.Literal("Unreadable", "Unsupported", "Conversion", "Patch", "Reference"),
@@ -76,6 +79,7 @@ export class DocumentError extends Schema.TaggedError<DocumentError>()("Document
  * Options of {@link load}.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface LoadOptions {
   /** A JSON Patch applied after conversion and before `$ref`s are resolved: fixes for a provider's document. */
@@ -97,6 +101,7 @@ const detailOf = (cause: unknown): string =>
  * `$ref`s).
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const load = (
   source: string,

@@ -27,3 +27,9 @@ export * as Sandbox from "./Sandbox.js"
  * @category modules
  */
 export * as MockGraphQL from "./MockGraphQL.js"
+
+/**
+ * @since 0.1.0
+ * @category modules
+ */
+export * as LocalServer from "./LocalServer.js"

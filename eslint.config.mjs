@@ -11,6 +11,7 @@ export default tseslint.config(
       "**/build/**",
       "**/dist/**",
       "bench/results/**",
+      "packages/*/docs/**",
       "packages/openapi/test/generated/**",
       "packages/openapi/.generated/**",
       "examples/generated/**"

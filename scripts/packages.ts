@@ -15,6 +15,10 @@
  * - `main`/`types` for resolvers that do not read `exports`;
  * - `files`: the build, the sources its source maps point at, README,
  *   CHANGELOG and LICENSE, nothing else;
+ * - `docgen.json`: the API reference (`pnpm docs`, @effect/docgen) of the public
+ *   modules, into the package's `docs/` (git-ignored); every `@example` is
+ *   type-checked against the sources (`@apikit/source`) under the repository's
+ *   strict options, and run;
  * - `tsconfig.build.json` references the build of every `@apikit/*`
  *   dependency, so `tsc -b` builds packages in dependency order and each one
  *   compiles against its dependencies' declarations, as an app would; the
@@ -47,6 +51,7 @@ const publishing = (dir: string, pkg: Record<string, any>) => {
   return {
     license: "MIT",
     repository: { type: "git", url: "git+https://github.com/apikit/apikit.git", directory: `packages/${dir}` },
+    homepage: `https://github.com/apikit/apikit/tree/main/packages/${dir}`,
     type: "module",
     sideEffects: false,
     engines: { node: ">=20.19" },
@@ -89,6 +94,26 @@ const buildConfig = (pkg: Record<string, any>) => {
   }
 }
 
+const docgenConfig = () => ({
+  $schema: "../../node_modules/@effect/docgen/schema.json",
+  // The public modules are src/*.ts; subfolders (internal/, ...) are implementation.
+  exclude: ["src/*/**/*.ts", "src/bin.ts"],
+  // The examples land in docs/examples; they import other packages' sources, as tests do.
+  examplesCompilerOptions: {
+    noEmit: true,
+    strict: true,
+    exactOptionalPropertyTypes: true,
+    noUncheckedIndexedAccess: true,
+    skipLibCheck: true,
+    moduleResolution: "Bundler",
+    module: "ESNext",
+    target: "ES2022",
+    lib: ["ES2022", "DOM", "DOM.Iterable"],
+    types: ["node"],
+    customConditions: ["@apikit/source"]
+  }
+})
+
 const drift: Array<string> = []
 const write = (file: string, text: string) => {
   const current = existsSync(file) ? readFileSync(file, "utf8") : undefined
@@ -113,6 +138,7 @@ for (const dir of readdirSync(`${root}packages`).sort()) {
   const own = Object.fromEntries(Object.entries(rest).filter(([k]) => !(k in generated)))
   write(file, json({ name, version, description, ...generated, ...own }))
   write(`${root}packages/${dir}/tsconfig.build.json`, json(buildConfig(pkg)))
+  write(`${root}packages/${dir}/docgen.json`, json(docgenConfig()))
   write(`${root}packages/${dir}/LICENSE`, license)
 }
 

@@ -11,11 +11,10 @@ import { ApiClient } from "@apikit/http"
 import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
 import { RateLimit } from "@apikit/rate-limit"
 import { Retry } from "@apikit/retry"
+import { LocalServer } from "@apikit/testing"
 import * as HttpBody from "@effect/platform/HttpBody"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Redacted, Stream } from "effect"
-import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 
 interface Seen {
   readonly requests: Array<{ path: string; authorization: string | undefined; bytes: number }>
@@ -24,32 +23,25 @@ interface Seen {
 const MiB = 1024 * 1024
 
 /** Answers 503 to the first request of each path, then the real answer. */
-const server = Effect.acquireRelease(
-  Effect.async<{ server: Http.Server; seen: Seen }>((resume) => {
-    const seen: Seen = { requests: [] }
-    const server = Http.createServer((req, res) => {
-      let bytes = 0
-      req.on("data", (c: Buffer) => (bytes += c.length))
-      req.on("end", () => {
-        const path = req.url ?? "/"
-        const first = !seen.requests.some((r) => r.path === path)
-        seen.requests.push({ path, authorization: req.headers.authorization, bytes })
-        if (first) {
-          res.writeHead(503)
-          return res.end("busy")
-        }
-        res.writeHead(200, { "content-type": "application/octet-stream" })
-        res.end(Buffer.alloc(3 * MiB, 9))
-      })
+const server = Effect.gen(function*() {
+  const seen: Seen = { requests: [] }
+  const url = yield* LocalServer.listen((req, res) => {
+    let bytes = 0
+    req.on("data", (c: Buffer) => (bytes += c.length))
+    req.on("end", () => {
+      const path = req.url ?? "/"
+      const first = !seen.requests.some((r) => r.path === path)
+      seen.requests.push({ path, authorization: req.headers.authorization, bytes })
+      if (first) {
+        res.writeHead(503)
+        return res.end("busy")
+      }
+      res.writeHead(200, { "content-type": "application/octet-stream" })
+      res.end(Buffer.alloc(3 * MiB, 9))
     })
-    server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ server, seen })))
-  }),
-  ({ server }) =>
-    Effect.async<void>((resume) => {
-      server.closeAllConnections()
-      server.close(() => resume(Effect.void))
-    })
-).pipe(Effect.map(({ seen, server }) => ({ seen, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })))
+  })
+  return { seen, url }
+})
 
 const client = (url: string) =>
   Effect.gen(function*() {

@@ -25,6 +25,7 @@ import * as Redacted from "effect/Redacted"
  * A source of credentials for {@link fromCredential}.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Credential {
   /**
@@ -70,6 +71,7 @@ export interface Credential {
  * How a credential is put on a request.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Stamp = (
   request: HttpClientRequest.HttpClientRequest,
@@ -80,6 +82,7 @@ export type Stamp = (
  * Stamps `Authorization: Bearer <credential>`.
  *
  * @since 0.1.0
+ * @category combinators
  */
 export const stampBearer: Stamp = (request, credential) =>
   HttpClientRequest.setHeader(request, "authorization", `Bearer ${Redacted.value(credential)}`)
@@ -92,12 +95,15 @@ export const stampBearer: Stamp = (request, credential) =>
  * ApiClient keeps a watcher fiber for calls with a total timeout.
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { Auth } from "@apikit/auth"
  * import { Effect, Redacted } from "effect"
  *
- * // A token kept in a secrets vault that rotates it.
- * declare const readFromVault: Effect.Effect<Redacted.Redacted<string>>
+ * // A token kept in a secrets vault that rotates it (here: an environment variable).
+ * const readFromVault: Effect.Effect<Redacted.Redacted<string>> = Effect.sync(() =>
+ *   Redacted.make(process.env["ACME_TOKEN"] ?? "")
+ * )
  * const policy = Auth.fromCredential("vault", {
  *   key: "vault:acme",
  *   get: readFromVault, // runs on every attempt: keep it cheap (cached)
@@ -164,6 +170,7 @@ const constant = (key: string, value: Redacted.Redacted<string>): Credential => 
  * Where an API key goes: a header (e.g. `X-API-Key`) or a query parameter.
  *
  * @since 0.1.0
+ * @category options
  */
 export type ApiKeyOptions =
   | { readonly header: string; readonly value: Redacted.Redacted<string> }
@@ -174,6 +181,7 @@ export type ApiKeyOptions =
  * request only (errors and logs show the URL without them).
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { Auth } from "@apikit/auth"
  * import { Redacted } from "effect"
@@ -197,6 +205,7 @@ export const apiKey = (options: ApiKeyOptions): Policy.AuthPolicy =>
  * A static Bearer token: `Authorization: Bearer <token>`.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const bearer = (token: Redacted.Redacted<string>): Policy.AuthPolicy =>
   fromCredential("bearer", constant("bearer", token))
@@ -205,6 +214,7 @@ export const bearer = (token: Redacted.Redacted<string>): Policy.AuthPolicy =>
  * HTTP Basic (RFC 7617, UTF-8): `Authorization: Basic base64(username:password)`.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const basic = (options: {
   readonly username: string
@@ -224,6 +234,7 @@ const basicValue = (pair: Redacted.Redacted<string>) => Encoding.encodeBase64(Re
  * `ConfigError` that names the variable and never shows a value.
  *
  * @since 0.1.0
+ * @category config
  */
 export const secret = (name: string): Config.Config<Redacted.Redacted<string>> =>
   // Config.string, not Config.redacted: its errors name the variable ("Expected X to exist"),
@@ -240,6 +251,7 @@ export const secret = (name: string): Config.Config<Redacted.Redacted<string>> =
  * {@link apiKey} with the key read from the environment variable `variable`.
  *
  * @since 0.1.0
+ * @category config
  * @example
  * import { Auth } from "@apikit/auth"
  * import { Effect } from "effect"
@@ -269,6 +281,7 @@ export const apiKeyConfig = (
  * {@link bearer} with the token read from the environment variable `variable`.
  *
  * @since 0.1.0
+ * @category config
  */
 export const bearerConfig = (variable: string): Config.Config<Policy.AuthPolicy> => Config.map(secret(variable), bearer)
 
@@ -276,6 +289,7 @@ export const bearerConfig = (variable: string): Config.Config<Policy.AuthPolicy>
  * {@link basic} with the username and password read from environment variables.
  *
  * @since 0.1.0
+ * @category config
  */
 export const basicConfig = (
   variables: { readonly username: string; readonly password: string }

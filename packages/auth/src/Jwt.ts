@@ -30,6 +30,7 @@ import { makeMemory, StoredToken, TokenStore } from "./TokenStore.js"
  * A JWS algorithm `jose` can sign with.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Algorithm = Signing.Algorithm
 
@@ -38,6 +39,7 @@ export type Algorithm = Signing.Algorithm
  * EC PRIVATE KEY`), a JSON private JWK, or for HS* the shared secret.
  *
  * @since 0.1.0
+ * @category models
  */
 export type SigningKey = Signing.SigningKey
 
@@ -46,6 +48,7 @@ export type SigningKey = Signing.SigningKey
  * `AuthError{reason: "SigningFailed"}` naming `owner`, never the key.
  *
  * @since 0.1.0
+ * @category signing
  */
 export const sign: (
   owner: string,
@@ -58,6 +61,7 @@ export const sign: (
  * A fresh JWT id: 128 random bits from the platform CSPRNG.
  *
  * @since 0.1.0
+ * @category signing
  */
 export const jti: Effect.Effect<string> = Signing.jti
 
@@ -65,6 +69,7 @@ export const jti: Effect.Effect<string> = Signing.jti
  * Options of {@link assertion}.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface AssertionOptions {
   /** Key for logs, errors and the cache. */
@@ -90,6 +95,7 @@ export interface AssertionOptions {
  * shortly before it expires; a 401 signs a new one and replays once.
  *
  * @since 0.1.0
+ * @category signing
  */
 export const assertion = (options: AssertionOptions): Policy.AuthPolicy => {
   const lifetime = Duration.decode(options.lifetime ?? "10 minutes")
@@ -119,6 +125,7 @@ export const assertion = (options: AssertionOptions): Policy.AuthPolicy => {
  * until a minute before it expires. Use it for `/app/...` endpoints.
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { Jwt } from "@apikit/auth"
  * import { Redacted } from "effect"
@@ -154,6 +161,7 @@ const algorithmOf = (jwk: Record<string, unknown>): Algorithm | undefined => {
  * `AuthError{reason: "Misconfigured"}` when it is not a private JWK.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const signingKeyFromJwk = (
   owner: string,
@@ -185,6 +193,7 @@ export const signingKeyFromJwk = (
  * Options of {@link githubAppInstallation}.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface GitHubAppInstallationOptions {
   readonly appId: string | number
@@ -207,6 +216,7 @@ export interface GitHubAppInstallationOptions {
  * single flight, one renewal and replay on 401).
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { Auth, Jwt } from "@apikit/auth"
  * import { ApiClient } from "@apikit/http"

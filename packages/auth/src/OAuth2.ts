@@ -10,24 +10,19 @@
  *
  * @since 0.1.0
  */
-import { AuthError, ReauthorizationRequired } from "@apikit/http/ApiError"
+import type { AuthError, ReauthorizationRequired } from "@apikit/http/ApiError"
 import type * as Policy from "@apikit/http/Policy"
-import * as Redaction from "@apikit/http/Redaction"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as Clock from "effect/Clock"
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import * as Jose from "jose"
-import * as Auth from "./Auth.js"
-import * as SecureRandom from "./internal/secureRandom.js"
-import * as TokenCache from "./internal/tokenCache.js"
-import * as TokenEndpoint from "./internal/tokenEndpoint.js"
-import * as Jwt from "./Jwt.js"
-import * as Pkce from "./Pkce.js"
-import { StoredToken, TokenStore } from "./TokenStore.js"
+import * as AuthorizationCodeGrant from "./internal/authorizationCode.js"
+import * as ClientCredentials from "./internal/clientCredentials.js"
+import * as JwtBearer from "./internal/jwtBearer.js"
+import type * as TokenCache from "./internal/tokenCache.js"
+import type * as Jwt from "./Jwt.js"
+import type { StoredToken, TokenStore } from "./TokenStore.js"
 
 /**
  * How early a token is renewed before it expires: a duration, or a function of
@@ -37,6 +32,7 @@ import { StoredToken, TokenStore } from "./TokenStore.js"
  * half the lifetime, so a short-lived token is used before it is renewed.
  *
  * @since 0.1.0
+ * @category models
  */
 export type RefreshMargin = TokenCache.Margin
 
@@ -44,6 +40,7 @@ export type RefreshMargin = TokenCache.Margin
  * How the client authenticates to the token endpoint.
  *
  * @since 0.1.0
+ * @category models
  */
 export type ClientAuthMethod = "client_secret_basic" | "client_secret_post" | "private_key_jwt" | "none"
 
@@ -51,6 +48,7 @@ export type ClientAuthMethod = "client_secret_basic" | "client_secret_post" | "p
  * The client and its token endpoint.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface ClientOptions {
   readonly tokenUrl: string
@@ -71,62 +69,11 @@ export interface ClientOptions {
   readonly refreshMargin?: RefreshMargin | undefined
 }
 
-const misconfigured = (key: string, description: string) =>
-  new AuthError({ reason: "Misconfigured", key, description, transient: false })
-
-const resolveClient = (
-  key: string,
-  options: ClientOptions
-): Effect.Effect<TokenEndpoint.ClientAuth, AuthError> => {
-  let url: URL | undefined
-  try {
-    url = new URL(options.tokenUrl)
-  } catch {
-    url = undefined
-  }
-  if (url === undefined || (url.protocol !== "https:" && url.protocol !== "http:")) {
-    return Effect.fail(misconfigured(key, "the token URL is not an absolute http(s) URL"))
-  }
-  if (options.clientId.length === 0) return Effect.fail(misconfigured(key, "the client id is empty"))
-  const method = options.clientAuth ??
-    (options.clientSecret !== undefined ?
-      "client_secret_basic" :
-      options.privateKey !== undefined ?
-      "private_key_jwt" :
-      "none")
-  const clientId = options.clientId
-  switch (method) {
-    case "client_secret_basic":
-    case "client_secret_post":
-      return options.clientSecret === undefined ?
-        Effect.fail(misconfigured(key, `${method} needs a client secret`)) :
-        Effect.succeed({ method, clientId, clientSecret: options.clientSecret })
-    case "private_key_jwt":
-      return options.privateKey === undefined ?
-        Effect.fail(misconfigured(key, "private_key_jwt needs a private key")) :
-        Effect.succeed({
-          method,
-          clientId,
-          signingKey: options.privateKey,
-          audience: options.assertionAudience ?? options.tokenUrl
-        })
-    case "none":
-      return Effect.succeed({ method, clientId })
-  }
-}
-
-const scopeParam = (scope: string | ReadonlyArray<string> | undefined) =>
-  scope === undefined ? undefined : typeof scope === "string" ? scope : scope.join(" ")
-
-const cacheKey = (base: string, parts: Readonly<Record<string, string | undefined>>) =>
-  Object.entries(parts).reduce((key, [name, value]) => value === undefined ? key : `${key}#${name}=${value}`, base)
-
-const timeoutOf = (options: ClientOptions) => Duration.decode(options.timeout ?? "30 seconds")
-
 /**
  * Options of {@link clientCredentials}.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface ClientCredentialsOptions extends ClientOptions {
   readonly scope?: string | ReadonlyArray<string> | undefined
@@ -144,6 +91,7 @@ export interface ClientCredentialsOptions extends ClientOptions {
  * `AuthError{reason: "Misconfigured"}` when the options cannot work.
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { ApiClient } from "@apikit/http"
  * import { Auth, OAuth2 } from "@apikit/auth"
@@ -162,55 +110,15 @@ export interface ClientCredentialsOptions extends ClientOptions {
  *   return yield* api.get("/v1/projects")
  * })
  */
-export const clientCredentials = (
+export const clientCredentials: (
   options: ClientCredentialsOptions
-): Effect.Effect<Policy.AuthPolicy, AuthError, HttpClient.HttpClient | TokenStore> =>
-  Effect.gen(function*() {
-    const scope = scopeParam(options.scope)
-    // Tokens for another scope, audience or resource are other tokens: they must not share a cache entry.
-    const resourceKey = options.resource === undefined ? undefined : [options.resource].flat().join(" ")
-    const key = options.key ??
-      cacheKey(`oauth2:${options.tokenUrl}#${options.clientId}`, {
-        scope,
-        audience: options.audience,
-        resource: resourceKey
-      })
-    const clientAuth = yield* resolveClient(key, options)
-    const store = yield* TokenStore
-    const context = yield* Effect.context<HttpClient.HttpClient>()
-    const resources = options.resource === undefined ?
-      [] :
-      typeof options.resource === "string" ?
-      [options.resource] :
-      options.resource
-    const cache = TokenCache.make({
-      key,
-      store,
-      margin: options.refreshMargin ?? TokenCache.defaultMargin,
-      expireEntry: true,
-      fetch: () =>
-        TokenEndpoint.request({
-          key,
-          tokenUrl: options.tokenUrl,
-          clientAuth,
-          timeout: timeoutOf(options),
-          retryable: true,
-          params: {
-            grant_type: "client_credentials",
-            scope,
-            audience: options.audience,
-            ...options.extraParams,
-            resource: resources
-          }
-        }).pipe(Effect.provide(context))
-    })
-    return Auth.fromCredential(`oauth2.clientCredentials(${options.clientId})`, TokenCache.credential(key, cache))
-  })
+) => Effect.Effect<Policy.AuthPolicy, AuthError, HttpClient.HttpClient | TokenStore> = ClientCredentials.make
 
 /**
  * Options of {@link jwtBearer}.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface JwtBearerOptions {
   readonly tokenUrl: string
@@ -237,56 +145,11 @@ export interface JwtBearerOptions {
  * client credentials.
  *
  * @since 0.1.0
+ * @category constructors
  */
-export const jwtBearer = (
+export const jwtBearer: (
   options: JwtBearerOptions
-): Effect.Effect<Policy.AuthPolicy, AuthError, HttpClient.HttpClient | TokenStore> =>
-  Effect.gen(function*() {
-    const scope = scopeParam(options.scope)
-    const key = options.key ??
-      cacheKey(`oauth2-jwt-bearer:${options.tokenUrl}#${options.issuer}`, {
-        subject: options.subject,
-        audience: options.audience,
-        scope
-      })
-    yield* resolveClient(key, { tokenUrl: options.tokenUrl, clientId: options.issuer })
-    const store = yield* TokenStore
-    const context = yield* Effect.context<HttpClient.HttpClient>()
-    const lifetime = Duration.decode(options.assertionLifetime ?? "5 minutes")
-    const cache = TokenCache.make({
-      key,
-      store,
-      margin: options.refreshMargin ?? TokenCache.defaultMargin,
-      expireEntry: true,
-      fetch: () =>
-        Effect.gen(function*() {
-          const now = yield* Clock.currentTimeMillis
-          const iat = Math.floor(now / 1000)
-          const assertion = yield* signAssertion(key, options, iat, lifetime)
-          return yield* TokenEndpoint.request({
-            key,
-            tokenUrl: options.tokenUrl,
-            clientAuth: undefined,
-            timeout: Duration.decode(options.timeout ?? "30 seconds"),
-            retryable: true,
-            params: { grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion, scope }
-          })
-        }).pipe(Effect.provide(context))
-    })
-    return Auth.fromCredential(`oauth2.jwtBearer(${options.issuer})`, TokenCache.credential(key, cache))
-  })
-
-const signAssertion = (key: string, options: JwtBearerOptions, iat: number, lifetime: Duration.Duration) =>
-  Effect.flatMap(Jwt.jti, (jti) =>
-    Jwt.sign(key, options.signingKey, {
-      ...options.claims,
-      iss: options.issuer,
-      sub: options.subject ?? options.issuer,
-      aud: options.audience ?? options.tokenUrl,
-      jti,
-      iat,
-      exp: iat + Math.floor(Duration.toSeconds(lifetime))
-    }))
+) => Effect.Effect<Policy.AuthPolicy, AuthError, HttpClient.HttpClient | TokenStore> = JwtBearer.make
 
 /**
  * What the app keeps (in the user's session) between sending the user to the
@@ -294,6 +157,7 @@ const signAssertion = (key: string, options: JwtBearerOptions, iat: number, life
  * one secret in it.
  *
  * @since 0.1.0
+ * @category models
  */
 export class PendingAuthorization extends Schema.Class<PendingAuthorization>("@apikit/auth/PendingAuthorization")({
   state: Schema.String,
@@ -306,6 +170,7 @@ export class PendingAuthorization extends Schema.Class<PendingAuthorization>("@a
  * Options of {@link authorizationCode}.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface AuthorizationCodeOptions extends ClientOptions {
   readonly authorizeUrl: string
@@ -322,6 +187,7 @@ export interface AuthorizationCodeOptions extends ClientOptions {
  * The callback's query: a URL, its query string, or its parameters.
  *
  * @since 0.1.0
+ * @category models
  */
 export type CallbackInput = URL | string | URLSearchParams | Readonly<Record<string, string | undefined>>
 
@@ -331,6 +197,7 @@ export type CallbackInput = URL | string | URLSearchParams | Readonly<Record<str
  * refreshes with rotation.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface AuthorizationCode {
   /** An authorize URL to send the user to, and what to keep until the callback. */
@@ -358,18 +225,6 @@ export interface AuthorizationCode {
   readonly disconnect: (connection: string) => Effect.Effect<void, AuthError>
 }
 
-const callbackParams = (input: CallbackInput): URLSearchParams => {
-  if (input instanceof URLSearchParams) return input
-  if (input instanceof URL) return input.searchParams
-  if (typeof input === "string") {
-    const q = input.indexOf("?")
-    return new URLSearchParams(q >= 0 ? input.slice(q + 1).split("#")[0] : input)
-  }
-  const params = new URLSearchParams()
-  for (const [k, v] of Object.entries(input)) if (v !== undefined) params.set(k, v)
-  return params
-}
-
 /**
  * The authorization code grant with S256 PKCE (RFC 6749 §4.1, RFC 7636),
  * `state`, optional `nonce`, RFC 9207 `iss` checks, and refresh tokens with
@@ -379,6 +234,7 @@ const callbackParams = (input: CallbackInput): URLSearchParams => {
  * and fails with `ReauthorizationRequired`.
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { Auth, OAuth2 } from "@apikit/auth"
  * import { ApiClient } from "@apikit/http"
@@ -402,171 +258,4 @@ const callbackParams = (input: CallbackInput): URLSearchParams => {
 export const authorizationCode = (
   options: AuthorizationCodeOptions
 ): Effect.Effect<AuthorizationCode, AuthError, HttpClient.HttpClient | TokenStore> =>
-  Effect.gen(function*() {
-    const name = `oauth2:${options.clientId}`
-    const clientAuth = yield* resolveClient(name, options)
-    if (!URL.canParse(options.authorizeUrl) || !URL.canParse(options.redirectUri)) {
-      return yield* misconfigured(name, "the authorize URL and the redirect URI must be absolute URLs")
-    }
-    const store = yield* TokenStore
-    const context = yield* Effect.context<HttpClient.HttpClient>()
-    const timeout = timeoutOf(options)
-    const margin = options.refreshMargin ?? TokenCache.defaultMargin
-    const connectionKey = (connection: string) => `oauth2-connection:${options.clientId}:${connection}`
-
-    const invalidCallback = (key: string, description: string, error?: string) =>
-      new AuthError({
-        reason: "InvalidCallback",
-        key,
-        description,
-        ...(error === undefined ? {} : { error }),
-        transient: false
-      })
-
-    const authorize: AuthorizationCode["authorize"] = (opts = {}) =>
-      Effect.gen(function*() {
-        const pkce = yield* Pkce.make
-        const state = yield* SecureRandom.token(24)
-        const nonce = opts.nonce === true ? yield* SecureRandom.token(24) : undefined
-        const url = new URL(options.authorizeUrl)
-        const scope = scopeParam(opts.scope ?? options.scope)
-        url.searchParams.set("response_type", "code")
-        url.searchParams.set("client_id", options.clientId)
-        url.searchParams.set("redirect_uri", options.redirectUri)
-        if (scope !== undefined) url.searchParams.set("scope", scope)
-        url.searchParams.set("state", state)
-        url.searchParams.set("code_challenge", pkce.challenge)
-        url.searchParams.set("code_challenge_method", pkce.method)
-        if (nonce !== undefined) url.searchParams.set("nonce", nonce)
-        for (const [k, v] of Object.entries({ ...options.extraAuthorizeParams, ...opts.extraParams })) {
-          url.searchParams.set(k, v)
-        }
-        return {
-          url: url.toString(),
-          pending: new PendingAuthorization({
-            state,
-            codeVerifier: pkce.verifier,
-            redirectUri: options.redirectUri,
-            ...(nonce === undefined ? {} : { nonce })
-          })
-        }
-      })
-
-    const callback: AuthorizationCode["callback"] = ({ connection, pending, response }) =>
-      Effect.gen(function*() {
-        const key = connectionKey(connection)
-        const params = callbackParams(response)
-        const error = params.get("error")
-        if (error !== null) {
-          const description = params.get("error_description")
-          return yield* invalidCallback(
-            key,
-            `the authorization server returned an error${
-              description === null ? "" : `: ${Redaction.excerpt(description, 300)}`
-            }`,
-            error
-          )
-        }
-        if (params.get("state") !== pending.state) {
-          return yield* invalidCallback(
-            key,
-            "the callback's state does not match the one sent; it may be forged, replayed or from another session"
-          )
-        }
-        const iss = params.get("iss")
-        if (options.issuer !== undefined && iss !== null && iss !== options.issuer) {
-          return yield* invalidCallback(key, "the callback's iss is not the expected issuer (possible mix-up attack)")
-        }
-        if (options.requireIssuer === true && iss === null) {
-          return yield* invalidCallback(key, "the callback has no iss parameter, which this client requires")
-        }
-        const code = params.get("code")
-        if (code === null || code.length === 0) return yield* invalidCallback(key, "the callback has no code")
-        const tokens = yield* TokenEndpoint.request({
-          key,
-          tokenUrl: options.tokenUrl,
-          clientAuth,
-          timeout,
-          retryable: false,
-          params: {
-            grant_type: "authorization_code",
-            code: Redacted.make(code),
-            redirect_uri: pending.redirectUri,
-            code_verifier: pending.codeVerifier
-          }
-        }).pipe(Effect.provide(context))
-        if (pending.nonce !== undefined && tokens.idToken !== undefined) {
-          let nonce: unknown
-          try {
-            nonce = Jose.decodeJwt(Redacted.value(tokens.idToken)).nonce
-          } catch {
-            nonce = undefined
-          }
-          if (nonce !== pending.nonce) {
-            return yield* invalidCallback(key, "the ID token's nonce does not match the one sent")
-          }
-        }
-        yield* Effect.mapError(store.set(key, tokens), TokenCache.storeError(key))
-        return tokens
-      })
-
-    const refresh = (key: string) => (current: Option.Option<StoredToken>) => {
-      if (Option.isNone(current)) {
-        return Effect.fail(new ReauthorizationRequired({ key, description: "no tokens are stored for it" }))
-      }
-      const old = current.value
-      if (old.refreshToken === undefined) {
-        return Effect.fail(
-          new ReauthorizationRequired({ key, description: "the access token expired and there is no refresh token" })
-        )
-      }
-      return TokenEndpoint.request({
-        key,
-        tokenUrl: options.tokenUrl,
-        clientAuth,
-        timeout,
-        retryable: true,
-        params: { grant_type: "refresh_token", refresh_token: old.refreshToken }
-      }).pipe(
-        Effect.provide(context),
-        // Rotation: a returned refresh token replaces the old one, which the server may already
-        // have revoked; keeping the old one is right only when none came back.
-        Effect.map((next) =>
-          next.refreshToken !== undefined ? next : new StoredToken({ ...next, refreshToken: old.refreshToken })
-        ),
-        Effect.catchIf(
-          (e) => e.error === "invalid_grant",
-          (e) =>
-            Effect.zipRight(
-              Effect.ignore(store.delete(key)),
-              Effect.fail(
-                new ReauthorizationRequired({
-                  key,
-                  description: e.description ?? "the refresh token was rejected (invalid_grant)"
-                })
-              )
-            )
-        )
-      )
-    }
-
-    // No map of caches per connection (one per end user would never shrink): a cache is a few
-    // closures over the store, and refreshes are single-flight per store and key whoever makes them.
-    const cacheOf = (connection: string) => {
-      const key = connectionKey(connection)
-      return TokenCache.make({ key, store, margin, expireEntry: false, fetch: refresh(key) })
-    }
-
-    return {
-      authorize,
-      callback,
-      policy: (connection) =>
-        Auth.fromCredential(
-          `oauth2.authorizationCode(${options.clientId})`,
-          TokenCache.credential(connection, cacheOf(connection))
-        ),
-      token: (connection) => cacheOf(connection).get,
-      disconnect: (connection) =>
-        Effect.mapError(store.delete(connectionKey(connection)), TokenCache.storeError(connectionKey(connection)))
-    } satisfies AuthorizationCode
-  })
+  AuthorizationCodeGrant.make(options, (fields) => new PendingAuthorization(fields))

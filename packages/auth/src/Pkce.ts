@@ -13,6 +13,7 @@ import * as SecureRandom from "./internal/secureRandom.js"
  * A verifier and its S256 challenge.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Pkce {
   /** Kept by the client until the code exchange. */
@@ -26,6 +27,7 @@ export interface Pkce {
  * The S256 challenge of a verifier: BASE64URL(SHA256(ASCII(verifier))).
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { Pkce } from "@apikit/auth"
  * import { Effect } from "effect"
@@ -44,6 +46,7 @@ export const challengeOf = (verifier: string): Effect.Effect<string> =>
  * 256 bits) and its challenge.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make: Effect.Effect<Pkce> = Effect.flatMap(
   SecureRandom.token(32),

@@ -21,6 +21,7 @@ import * as memory from "./internal/memoryTokenStore.js"
  * A token set as the store keeps it. Times are epoch milliseconds on the Effect `Clock`.
  *
  * @since 0.1.0
+ * @category models
  */
 export class StoredToken extends Schema.Class<StoredToken>("@apikit/auth/StoredToken")({
   accessToken: Schema.Redacted(Schema.String),
@@ -40,6 +41,7 @@ export class StoredToken extends Schema.Class<StoredToken>("@apikit/auth/StoredT
  * Encoding reveals the secrets into the string: keep that string inside the store.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const StoredTokenJson: Schema.Schema<StoredToken, string> = Schema.parseJson(StoredToken)
 
@@ -48,6 +50,7 @@ export const StoredTokenJson: Schema.Schema<StoredToken, string> = Schema.parseJ
  * turn it into `AuthError{reason: "TokenStoreUnavailable", transient: true}`.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class TokenStoreError extends Schema.TaggedError<TokenStoreError>()("TokenStoreError", {
   operation: Schema.Literal("get", "set", "delete", "lock"),
@@ -63,6 +66,7 @@ export class TokenStoreError extends Schema.TaggedError<TokenStoreError>()("Toke
  * Options of {@link TokenStore} `set`.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface SetOptions {
   /** Drop the entry after this long (client-credentials tokens); without it the entry stays until deleted. */
@@ -73,6 +77,7 @@ export interface SetOptions {
  * The token store: get, set and delete token sets by credential or connection key.
  *
  * @since 0.1.0
+ * @category services
  */
 export class TokenStore extends Context.Tag("@apikit/auth/TokenStore")<TokenStore, {
   readonly get: (key: string) => Effect.Effect<Option.Option<StoredToken>, TokenStoreError>
@@ -101,6 +106,7 @@ export class TokenStore extends Context.Tag("@apikit/auth/TokenStore")<TokenStor
  * refresh token is the user's grant) stay until deleted.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const makeMemory = (): Context.Tag.Service<TokenStore> => memory.make().store
 
@@ -108,5 +114,6 @@ export const makeMemory = (): Context.Tag.Service<TokenStore> => memory.make().s
  * A process-local token store layer (the same as `TokenStore.layerMemory`).
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layerMemory: Layer.Layer<TokenStore> = TokenStore.layerMemory

@@ -7,25 +7,12 @@
 import { Auth, OAuth2, TokenStore } from "@apikit/auth"
 import { ApiClient } from "@apikit/http"
 import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
+import { listen } from "@apikit/testing/LocalServer"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
-import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
-
-const listen = (handler: Http.RequestListener) =>
-  Effect.acquireRelease(
-    Effect.async<Http.Server>((resume) => {
-      const server = Http.createServer(handler)
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-    }),
-    (server) =>
-      Effect.async<void>((resume) => {
-        server.closeAllConnections()
-        server.close(() => resume(Effect.void))
-      })
-  ).pipe(Effect.map((server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`))
+import type * as Http from "node:http"
 
 const SECRET = "SENTINEL-credential"
 

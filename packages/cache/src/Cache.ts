@@ -45,6 +45,7 @@ import * as semantics from "./internal/semantics.js"
  * How a cache stage is configured.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /**
@@ -89,6 +90,7 @@ export interface Options {
  * Why a stale response was served.
  *
  * @since 0.1.0
+ * @category models
  */
 export type StaleReason = "stale-while-revalidate" | "stale-if-error" | "CircuitOpen" | "RateLimited"
 
@@ -97,6 +99,7 @@ export type StaleReason = "stale-while-revalidate" | "stale-if-error" | "Circuit
  * response), or stale, with how old it is and why it was served.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Served<A> =
   | { readonly _tag: "Fresh"; readonly value: A }
@@ -118,13 +121,16 @@ const currentStale = FiberRef.unsafeMake<StaleCell | undefined>(undefined)
  * `no-cache`), nor older than `maxStale`.
  *
  * @since 0.1.0
+ * @category combinators
  * @example
  * import { Cache } from "@apikit/cache"
- * import type { ApiClient } from "@apikit/http"
+ * import { ApiClient } from "@apikit/http"
  * import { Effect } from "effect"
  *
- * declare const api: ApiClient.ApiClient
- * const repo = Cache.orStale(api.get("/repos/effect-ts/effect"), { maxStale: "1 hour" }).pipe(
+ * const repo = Effect.gen(function*() {
+ *   const api = yield* ApiClient.make({ baseUrl: "https://api.github.com", cache: yield* Cache.make() })
+ *   return yield* Cache.orStale(api.get("/repos/effect-ts/effect"), { maxStale: "1 hour" })
+ * }).pipe(
  *   Effect.tap((served) => served._tag === "Stale" ? Effect.logWarning(`served ${served.reason}, stale`) : Effect.void)
  * )
  */
@@ -201,6 +207,7 @@ interface Found {
  * `coalesced`, `stale` (stale responses served), `invalidation`, `storeError`.
  *
  * @since 0.1.0
+ * @category metrics
  */
 export const metrics = internalMetrics.counters
 
@@ -209,6 +216,7 @@ export const metrics = internalMetrics.counters
  * {@link CacheStore} in context.
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { Cache, CacheStore } from "@apikit/cache"
  * import { ApiClient } from "@apikit/http"
@@ -481,12 +489,17 @@ export const make = (options: Options = {}): Effect.Effect<Policy.CachePolicy, n
  * credential), as a successful POST/PUT/PATCH/DELETE to it does.
  *
  * @since 0.1.0
+ * @category combinators
  * @example
  * import { Cache } from "@apikit/cache"
- * import type { ApiClient } from "@apikit/http"
+ * import { ApiClient } from "@apikit/http"
+ * import { Effect } from "effect"
  *
- * declare const api: ApiClient.ApiClient
- * const program = Cache.invalidate(api, "/repos/effect-ts/effect")
+ * const program = Effect.gen(function*() {
+ *   const api = yield* ApiClient.make({ baseUrl: "https://api.github.com", cache: yield* Cache.make() })
+ *   // ... after a write that the cache cannot see:
+ *   yield* Cache.invalidate(api, "/repos/effect-ts/effect")
+ * })
  */
 export const invalidate = (
   api: Pick<ApiClient.ApiClient, "name" | "baseUrl">,
@@ -506,6 +519,7 @@ export const invalidate = (
  * {@link ApiClient.ApiClient.exchange} callers).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const ageOf = (headers: Headers.Headers): Option.Option<Duration.Duration> => {
   const age = headers["age"]

@@ -23,6 +23,7 @@ import * as memory from "./internal/memory.js"
  * call's Schema can decode it.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface StoredResponse {
   readonly _tag: "Response"
@@ -37,6 +38,7 @@ export interface StoredResponse {
  * pick its variant.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface VaryMarker {
   readonly _tag: "Vary"
@@ -47,6 +49,7 @@ export interface VaryMarker {
  * What a store holds under one variant.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Entry = StoredResponse | VaryMarker
 
@@ -55,6 +58,7 @@ export type Entry = StoredResponse | VaryMarker
  * logs it and carries on without the cache: a store outage never fails a call.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class CacheStoreError extends Schema.TaggedError<CacheStoreError>()("CacheStoreError", {
   message: Schema.String
@@ -64,6 +68,7 @@ export class CacheStoreError extends Schema.TaggedError<CacheStoreError>()("Cach
  * The operations of a cache store.
  *
  * @since 0.1.0
+ * @category services
  */
 export interface Service {
   readonly get: (resource: string, variant: string) => Effect.Effect<Entry | undefined, CacheStoreError>
@@ -82,6 +87,7 @@ export interface Service {
  * Bounds of the memory store.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface MemoryOptions {
   /** Most entries kept (default 1,000). */
@@ -94,6 +100,7 @@ export interface MemoryOptions {
  * The cache store service.
  *
  * @since 0.1.0
+ * @category services
  */
 export class CacheStore extends Context.Tag("@apikit/cache/CacheStore")<CacheStore, Service>() {
   /** A memory store with the default bounds. */
@@ -104,6 +111,7 @@ export class CacheStore extends Context.Tag("@apikit/cache/CacheStore")<CacheSto
  * A memory store with the default bounds (1,000 entries, 64 MiB).
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layerMemory: Layer.Layer<CacheStore> = CacheStore.layerMemory
 
@@ -111,6 +119,7 @@ export const layerMemory: Layer.Layer<CacheStore> = CacheStore.layerMemory
  * A memory store with the given bounds.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layerMemoryWith = (options: MemoryOptions): Layer.Layer<CacheStore> =>
   Layer.sync(CacheStore, () => memory.make(options))
@@ -119,6 +128,7 @@ export const layerMemoryWith = (options: MemoryOptions): Layer.Layer<CacheStore>
  * Makes a memory store (what the memory layers provide), for tests that look inside it.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const makeMemory = (options: MemoryOptions = {}): Service & { readonly size: () => number } =>
   memory.make(options)

@@ -10,6 +10,7 @@ import { Cache, CacheStore } from "@apikit/cache"
 import { ApiClient } from "@apikit/http"
 import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
 import { RateLimit } from "@apikit/rate-limit"
+import { listen } from "@apikit/testing/LocalServer"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import fastifyEtag from "@fastify/etag"
@@ -20,23 +21,10 @@ import { rateLimit } from "express-rate-limit"
 import Fastify from "fastify"
 import * as Fs from "node:fs"
 import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 
 const Repo = Schema.Struct({ id: Schema.Number, name: Schema.String })
-
-const serve = (server: Http.Server) =>
-  Effect.acquireRelease(
-    Effect.async<Http.Server>((resume) => {
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-    }),
-    (s) =>
-      Effect.async<void>((resume) => {
-        s.closeAllConnections()
-        s.close(() => resume(Effect.void))
-      })
-  ).pipe(Effect.map((s) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`))
 
 /** An express app as GitHub behaves: default ETags, 60 requests an hour, 304s not counted. */
 const githubLike = (statuses: Array<number>, limit: number) => {
@@ -75,7 +63,7 @@ describe.each(transports)("over %s", (_name, transport) => {
   it.live("express (default ETags): repeated reads are 304s, which the server's limiter does not count", () =>
     Effect.gen(function*() {
       const statuses: Array<number> = []
-      const baseUrl = yield* serve(Http.createServer(githubLike(statuses, 3)))
+      const baseUrl = yield* listen(Http.createServer(githubLike(statuses, 3)))
       // The client's own limiter has the provider's limit; with notModifiedIsFree it does not charge 304s either.
       const api = yield* ApiClient.make({
         baseUrl,
@@ -103,7 +91,7 @@ describe.each(transports)("over %s", (_name, transport) => {
   it.live("express without notModifiedIsFree: the client's limiter charges every revalidation", () =>
     Effect.gen(function*() {
       const statuses: Array<number> = []
-      const baseUrl = yield* serve(Http.createServer(githubLike(statuses, 100)))
+      const baseUrl = yield* listen(Http.createServer(githubLike(statuses, 100)))
       const api = yield* ApiClient.make({
         baseUrl,
         cache: yield* Cache.make(),
@@ -125,7 +113,7 @@ describe.each(transports)("over %s", (_name, transport) => {
       })
       app.get("/repos/:id", (req) => ({ id: Number((req.params as { id: string }).id), name: "effect" }))
       yield* Effect.promise(() => app.ready())
-      const baseUrl = yield* serve(app.server)
+      const baseUrl = yield* listen(app.server)
       const api = yield* ApiClient.make({ baseUrl, cache: yield* Cache.make() })
       for (let i = 0; i < 5; i++) {
         expect(yield* api.get("/repos/7", { success: Repo })).toEqual({ id: 7, name: "effect" })
@@ -148,7 +136,7 @@ describe.each(transports)("over %s", (_name, transport) => {
       })
       yield* Effect.promise(() => app.register(fastifyStatic, { root: dir, etag: false }))
       yield* Effect.promise(() => app.ready())
-      const baseUrl = yield* serve(app.server)
+      const baseUrl = yield* listen(app.server)
       const api = yield* ApiClient.make({ baseUrl, cache: yield* Cache.make() })
       for (let i = 0; i < 4; i++) {
         expect(yield* api.get("/repo.json", { success: Repo })).toEqual({ id: 9, name: "static" })

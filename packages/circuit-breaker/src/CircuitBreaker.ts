@@ -28,60 +28,51 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
-import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
-import * as Schedule from "effect/Schedule"
+import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Store from "./CircuitBreakerStore.js"
+import * as announcer from "./internal/announce.js"
 import * as metrics from "./internal/metrics.js"
+import * as openDuration from "./internal/openDuration.js"
 import * as sync from "./internal/sync.js"
-
-/** Milliseconds of a duration input, or NaN when it is not one (validation reports it, nothing throws). */
-const millisOf = (input: Duration.DurationInput): number =>
-  Option.match(Duration.decodeUnknown(input), { onNone: () => NaN, onSome: Duration.toMillis })
+import * as trip from "./internal/trip.js"
 
 /**
  * Opens the circuit after `failures` failures in a row (default 5).
  *
  * @since 0.1.0
+ * @category trip policies
  */
-export const consecutive = (failures = 5): Store.TripPolicy => ({ _tag: "Consecutive", failures })
+export const consecutive: (failures?: number) => Store.TripPolicy = trip.consecutive
 
 /**
  * Opens the circuit when at least `threshold` (a fraction, e.g. 0.5) of the last
  * `window` calls failed, once at least `minimumCalls` (default: `window`) were seen.
  *
  * @since 0.1.0
+ * @category trip policies
  */
-export const failureRate = (options: {
+export const failureRate: (options: {
   readonly threshold: number
   readonly window: number
   readonly minimumCalls?: number | undefined
-}): Store.TripPolicy => ({
-  _tag: "FailureRate",
-  threshold: options.threshold,
-  window: { _tag: "Count", size: options.window },
-  minimumCalls: options.minimumCalls ?? options.window
-})
+}) => Store.TripPolicy = trip.failureRate
 
 /**
  * Opens the circuit when at least `threshold` of the calls of the last
  * `duration` failed, once at least `minimumThroughput` (default 10) calls were seen in it.
  *
  * @since 0.1.0
+ * @category trip policies
  */
-export const failureRateTimed = (options: {
+export const failureRateTimed: (options: {
   readonly threshold: number
   readonly duration: Duration.DurationInput
   readonly minimumThroughput?: number | undefined
-}): Store.TripPolicy => ({
-  _tag: "FailureRate",
-  threshold: options.threshold,
-  window: { _tag: "Time", millis: millisOf(options.duration) },
-  minimumCalls: options.minimumThroughput ?? 10
-})
+}) => Store.TripPolicy = trip.failureRateTimed
 
 /**
  * Opens the circuit when at least `threshold` of recent calls took longer than
@@ -89,25 +80,15 @@ export const failureRateTimed = (options: {
  * `duration` is given, over that time. A slow probe also reopens a half-open circuit.
  *
  * @since 0.1.0
+ * @category trip policies
  */
-export const slowCallRate = (options: {
+export const slowCallRate: (options: {
   readonly threshold: number
   readonly slowerThan: Duration.DurationInput
   readonly window?: number | undefined
   readonly duration?: Duration.DurationInput | undefined
   readonly minimumCalls?: number | undefined
-}): Store.TripPolicy => {
-  const window: Store.Window = options.duration === undefined
-    ? { _tag: "Count", size: options.window ?? 100 }
-    : { _tag: "Time", millis: millisOf(options.duration) }
-  return {
-    _tag: "SlowCallRate",
-    threshold: options.threshold,
-    slowerThanMillis: millisOf(options.slowerThan),
-    window,
-    minimumCalls: options.minimumCalls ?? (window._tag === "Count" ? window.size : 10)
-  }
-}
+}) => Store.TripPolicy = trip.slowCallRate
 
 /**
  * The breaker's Effect metrics, tagged `key` (and `outcome` for calls):
@@ -116,6 +97,7 @@ export const slowCallRate = (options: {
  * `apikit_circuit_breaker_rejections_total`.
  *
  * @since 0.1.0
+ * @category metrics
  */
 export const Metrics = {
   state: metrics.stateGauge,
@@ -127,6 +109,7 @@ export const Metrics = {
  * How one call's error counts: against the dependency's health, for it, or not at all.
  *
  * @since 0.1.0
+ * @category classification
  */
 export type Verdict = "failure" | "success" | "ignore"
 
@@ -139,6 +122,7 @@ export type Verdict = "failure" | "success" | "ignore"
  * (when guarding any Effect) are failures.
  *
  * @since 0.1.0
+ * @category classification
  * @example
  * import { CircuitBreaker } from "@apikit/circuit-breaker"
  *
@@ -170,6 +154,7 @@ export const defaultClassify = (error: unknown): Verdict => {
  * How a breaker is built. Every field has a default.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** The circuit key: a string, or one per call (default: the ApiClient's name, `context.client`). */
@@ -195,6 +180,7 @@ export interface Options {
  * below 1, a negative duration, ...). `detail` lists every problem.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class InvalidBreakerConfig extends Schema.TaggedError<InvalidBreakerConfig>()("InvalidBreakerConfig", {
   detail: Schema.String
@@ -209,6 +195,7 @@ export class InvalidBreakerConfig extends Schema.TaggedError<InvalidBreakerConfi
  * changes, manual controls and a reader of each circuit.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface CircuitBreaker extends Policy.CircuitBreakerPolicy {
   /** Every state change of every circuit this breaker drives, from the moment of subscribing. */
@@ -229,51 +216,12 @@ export interface CircuitBreaker extends Policy.CircuitBreakerPolicy {
   >
 }
 
-const problems = (options: Options, trip: ReadonlyArray<Store.TripPolicy>, probes: number): Array<string> => {
-  const out: Array<string> = []
-  const positiveInt = (name: string, n: number) => {
-    if (!Number.isInteger(n) || n < 1) out.push(`${name} must be a whole number ≥ 1 (got ${n})`)
-  }
-  const fraction = (name: string, x: number) => {
-    if (!(x > 0 && x <= 1)) out.push(`${name} must be a fraction in (0, 1], e.g. 0.5 (got ${x})`)
-  }
-  const millis = (name: string, ms: number, min = 0) => {
-    if (!Number.isFinite(ms) || ms < min) out.push(`${name} must be a finite duration ≥ ${min} ms (got ${ms})`)
-  }
-  if (trip.length === 0) out.push("trip must name at least one policy")
-  for (const p of trip) {
-    if (p._tag === "Consecutive") {
-      positiveInt("consecutive(failures)", p.failures)
-      continue
-    }
-    const name = p._tag === "FailureRate" ? "failureRate" : "slowCallRate"
-    fraction(`${name} threshold`, p.threshold)
-    positiveInt(`${name} minimumCalls`, p.minimumCalls)
-    if (p.window._tag === "Count") positiveInt(`${name} window`, p.window.size)
-    else millis(`${name} duration`, p.window.millis, 1)
-    if (p._tag === "SlowCallRate") millis("slowCallRate slowerThan", p.slowerThanMillis)
-  }
-  positiveInt("halfOpen.probes", probes)
-  if (options.halfOpen?.lease !== undefined) {
-    millis("halfOpen.lease", millisOf(options.halfOpen.lease), 1)
-  }
-  if (options.maxOpenDuration !== undefined) {
-    millis("maxOpenDuration", millisOf(options.maxOpenDuration))
-  }
-  if (options.openDuration !== undefined && !Schedule.isSchedule(options.openDuration)) {
-    millis("openDuration", millisOf(options.openDuration))
-  }
-  return out
-}
-
-// Bounds the schedule steps per open: exponential delays are capped long before this.
-const maxScheduleSteps = 64
-
 /**
  * Makes a breaker over the {@link Store.CircuitBreakerStore} in context. Fails
  * with {@link InvalidBreakerConfig} when the options make no sense.
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { CircuitBreaker, CircuitBreakerStore } from "@apikit/circuit-breaker"
  * import { Effect } from "effect"
@@ -290,72 +238,22 @@ export const make = (
     const store = yield* Store.CircuitBreakerStore
     // The Clock is read per call, from the caller's context, like every other policy.
     const now = Clock.currentTimeMillis
-    const trip = options.trip === undefined
-      ? [consecutive()]
-      : Array.isArray(options.trip)
-      ? options.trip as ReadonlyArray<Store.TripPolicy>
-      : [options.trip as Store.TripPolicy]
+    const policies = trip.policiesOf(options.trip)
     const probes = options.halfOpen?.probes ?? 1
-    const invalid = problems(options, trip, probes)
+    const invalid = trip.problems(options, policies, probes)
     if (invalid.length > 0) return yield* new InvalidBreakerConfig({ detail: invalid.join("; ") })
 
-    const config: Store.Config = { trip, probes }
-    const timed = trip.some((p) => p._tag !== "Consecutive" && (p._tag === "SlowCallRate" || p.window._tag === "Time"))
+    const config: Store.Config = { trip: policies, probes }
+    const timed = trip.isTimed(policies)
     const classify = options.classify ?? defaultClassify
-    const capMillis = millisOf(options.maxOpenDuration ?? Duration.minutes(10))
-    const leaseMillis = millisOf(options.halfOpen?.lease ?? Duration.minutes(1))
+    const leaseMillis = trip.millisOf(options.halfOpen?.lease ?? Duration.minutes(1))
     const fixedKey = typeof options.key === "string" ? options.key : undefined
     const keyOf = typeof options.key === "function" ? options.key : (context: Policy.CallContext) => context.client
     const defaultKey = fixedKey ?? "default"
-
-    const openDuration = options.openDuration ?? Duration.seconds(30)
-    const baseOpenMillis: (opened: number) => Effect.Effect<number> = Schedule.isSchedule(openDuration)
-      ? (opened) =>
-        Effect.flatMap(now, (now) =>
-          Effect.map(
-            Schedule.run(
-              Schedule.delays(openDuration),
-              now,
-              Array.from({ length: Math.min(opened, maxScheduleSteps) + 2 }, () => undefined)
-            ),
-            (out) => {
-              // A run stops at the schedule's end, whose last output is no delay: a finished
-              // schedule keeps its last real delay.
-              const all = Array.from(out)
-              const delays = all.length < Math.min(opened, maxScheduleSteps) + 2 ? all.slice(0, -1) : all
-              const delay = delays[Math.min(opened, maxScheduleSteps, delays.length - 1)]
-              return delay === undefined ? capMillis : Duration.toMillis(delay)
-            }
-          ))
-      : ((ms) => () => Effect.succeed(ms))(millisOf(openDuration))
-
-    const openMillisFor = (opened: number, error: unknown): Effect.Effect<number> => {
-      const hint = ApiErrors.isApiError(error) ? ApiErrors.retryAfterOf(error) : undefined
-      return Effect.map(
-        baseOpenMillis(opened),
-        (base) => Math.min(capMillis, Math.max(base, hint === undefined ? 0 : Duration.toMillis(hint)))
-      )
-    }
+    const openMillisFor = openDuration.make(options)
 
     const pubsub = yield* PubSub.unbounded<Store.Transition>()
-    const announce = (t: Store.Transition | undefined): Effect.Effect<void> => {
-      if (t === undefined) return Effect.void
-      metrics.state(t.key, t.to)
-      const line = t.to === "Open" || t.to === "Isolated"
-        ? Effect.logWarning(`circuit breaker "${t.key}" ${t.from} → ${t.to}`)
-        : Effect.logInfo(`circuit breaker "${t.key}" ${t.from} → ${t.to}`)
-      return Effect.zipRight(
-        line.pipe(Effect.annotateLogs({
-          circuit: t.key,
-          from: t.from,
-          to: t.to,
-          reason: t.reason,
-          ...(t.detail === undefined ? {} : { detail: t.detail }),
-          ...(t.openMillis === undefined ? {} : { openMillis: t.openMillis })
-        })),
-        PubSub.publish(pubsub, t)
-      )
-    }
+    const announce = announcer.make(pubsub)
 
     type Admitted = Exclude<Store.Permit, { readonly _tag: "Rejected" }>
     // Stores that answer synchronously (the memory store) save two effect steps per call.
@@ -507,7 +405,7 @@ export const make = (
     const breaker: CircuitBreaker = {
       ...Policy.make(
         "circuitBreaker",
-        `circuitBreaker(${trip.map((p) => p._tag).join("+")})`,
+        `circuitBreaker(${policies.map((p) => p._tag).join("+")})`,
         (next) => (request, context) => {
           const key = fixedKey ?? keyOf(context)
           // A probe cannot outlive its attempt timeout, so its slot is freed soon after even if nobody reports.
@@ -543,14 +441,17 @@ export const make = (
  * string key, else "default"). Pipeable.
  *
  * @since 0.1.0
+ * @category combinators
  * @example
- * import { CircuitBreaker } from "@apikit/circuit-breaker"
+ * import { CircuitBreaker, CircuitBreakerStore } from "@apikit/circuit-breaker"
  * import { Effect } from "effect"
  *
- * declare const breaker: CircuitBreaker.CircuitBreaker
- * const guarded = Effect.tryPromise(() => fetch("https://example.com")).pipe(
- *   CircuitBreaker.withBreaker(breaker, { key: "example" })
- * )
+ * const guarded = Effect.gen(function*() {
+ *   const breaker = yield* CircuitBreaker.make({ trip: CircuitBreaker.consecutive(3) })
+ *   return yield* Effect.tryPromise(() => fetch("https://example.com")).pipe(
+ *     CircuitBreaker.withBreaker(breaker, { key: "example" })
+ *   )
+ * }).pipe(Effect.provide(CircuitBreakerStore.layerMemory))
  */
 export const withBreaker: {
   (

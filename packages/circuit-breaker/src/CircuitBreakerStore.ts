@@ -23,6 +23,7 @@ import * as sync from "./internal/sync.js"
  * stays so until `reset`.
  *
  * @since 0.1.0
+ * @category models
  */
 export type State = "Closed" | "Open" | "HalfOpen" | "Isolated"
 
@@ -31,6 +32,7 @@ export type State = "Closed" | "Open" | "HalfOpen" | "Isolated"
  * the last `millis` (in ten buckets, so calls age out a tenth of the window at a time).
  *
  * @since 0.1.0
+ * @category trip policies
  */
 export type Window =
   | { readonly _tag: "Count"; readonly size: number }
@@ -40,6 +42,7 @@ export type Window =
  * When a closed circuit opens. Plain data, so a shared store can evaluate it.
  *
  * @since 0.1.0
+ * @category trip policies
  */
 export type TripPolicy =
   | { readonly _tag: "Consecutive"; readonly failures: number }
@@ -66,6 +69,7 @@ export type TripPolicy =
  * opens the circuit) and how many successful probes close it again.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Config {
   readonly trip: ReadonlyArray<TripPolicy>
@@ -80,6 +84,7 @@ export interface Config {
  * counts the opens since the circuit was last closed (it picks the next open duration).
  *
  * @since 0.1.0
+ * @category models
  */
 export type Permit =
   | { readonly _tag: "Call"; readonly generation: number; readonly opened: number }
@@ -90,6 +95,7 @@ export type Permit =
  * How an admitted call ended, as the breaker classified it.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Outcome {
   readonly _tag: "Success" | "Failure" | "Ignored"
@@ -100,6 +106,7 @@ export interface Outcome {
  * Why a circuit changed state.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Reason = "Tripped" | "ProbeFailed" | "OpenElapsed" | "ProbesSucceeded" | "Isolated" | "Reset"
 
@@ -108,6 +115,7 @@ export type Reason = "Tripped" | "ProbeFailed" | "OpenElapsed" | "ProbesSucceede
  * `detail` says which policy tripped and by how much.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Transition {
   readonly key: string
@@ -124,6 +132,7 @@ export interface Transition {
  * A permit and, when asking for it moved the circuit (open → half-open), that transition.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Acquired {
   readonly permit: Permit
@@ -134,6 +143,7 @@ export interface Acquired {
  * A read of one circuit. `retryAfterMillis` is set when calls are being rejected.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Snapshot {
   readonly state: State
@@ -145,6 +155,7 @@ export interface Snapshot {
  * What `acquire` is asked.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface AcquireRequest {
   readonly key: string
@@ -158,6 +169,7 @@ export interface AcquireRequest {
  * What `record` is told; `openMillis` is how long to open for if this outcome trips the circuit.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface RecordRequest {
   readonly key: string
@@ -172,6 +184,7 @@ export interface RecordRequest {
  * The store operations. Each runs atomically per key.
  *
  * @since 0.1.0
+ * @category services
  */
 export interface Store {
   /** Admits, probes or rejects a call; moves an open circuit whose time is up to half-open. */
@@ -190,6 +203,7 @@ export interface Store {
  * `@apikit/redis` provides a shared one.
  *
  * @since 0.1.0
+ * @category services
  */
 export class CircuitBreakerStore extends Context.Tag("@apikit/circuit-breaker/CircuitBreakerStore")<
   CircuitBreakerStore,
@@ -208,6 +222,7 @@ export class CircuitBreakerStore extends Context.Tag("@apikit/circuit-breaker/Ci
  * Options of the in-process store.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface MemoryOptions {
   /**
@@ -223,6 +238,7 @@ export interface MemoryOptions {
  * Makes an in-process store (what {@link CircuitBreakerStore.layerMemory} provides).
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const makeMemory = (options: MemoryOptions = {}): Store => {
   const circuits = memory.make(Duration.toMillis(options.idleTimeout ?? Duration.hours(1)))
@@ -244,6 +260,7 @@ export const makeMemory = (options: MemoryOptions = {}): Store => {
  * The in-process store as a layer.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layerMemory: Layer.Layer<CircuitBreakerStore> = CircuitBreakerStore.layerMemory
 
@@ -251,6 +268,7 @@ export const layerMemory: Layer.Layer<CircuitBreakerStore> = CircuitBreakerStore
  * The in-process store as a layer, with options (an idle timeout other than 1 hour).
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layerMemoryWith = (options: MemoryOptions): Layer.Layer<CircuitBreakerStore> =>
   Layer.sync(CircuitBreakerStore, () => makeMemory(options))

@@ -5,8 +5,14 @@
  * @since 0.1.0
  */
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category modules
+ */
 export * as CircuitBreaker from "./CircuitBreaker.js"
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category modules
+ */
 export * as CircuitBreakerStore from "./CircuitBreakerStore.js"

@@ -19,6 +19,7 @@ import * as WebhooksCommand from "./WebhooksCommand.js"
  * The root command. Add a tool with `Command.withSubcommands`.
  *
  * @since 0.1.0
+ * @category commands
  */
 export const root = Command.make("apikit").pipe(
   Command.withDescription("apikit: tools for integrating with third-party HTTP APIs."),
@@ -35,6 +36,7 @@ export const root = Command.make("apikit").pipe(
  * returns the exit code. Usage errors were already printed by @effect/cli.
  *
  * @since 0.1.0
+ * @category running
  */
 export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, CliApp.CliApp.Environment | Stdin> =>
   Command.run(root, { name: "apikit", version: "0.1.0" })(argv).pipe(

@@ -45,6 +45,7 @@ import * as Transport from "./demo/transport.js"
  * burst of 429s.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const defaultFaults: Sandbox.Faults = { errorRate: 0.1, resetRate: 0.02, hangRate: 0.01, burstRate: 0.005 }
 
@@ -53,6 +54,7 @@ export const defaultFaults: Sandbox.Faults = { errorRate: 0.1, resetRate: 0.02, 
  * {@link defaultFaults}, a server limit of 20 requests per second, seed 42.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   readonly count?: number | undefined
@@ -69,6 +71,7 @@ export interface Options {
  * Where the run is.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Progress {
   readonly total: number
@@ -82,6 +85,7 @@ export interface Progress {
  * What the run did, seen from both sides of the wire, and which invariants failed.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Summary {
   readonly count: number
@@ -119,6 +123,7 @@ export interface Summary {
  * Options the demo cannot run with (a count of 0, a concurrency below 1, ...).
  *
  * @since 0.1.0
+ * @category errors
  */
 export class InvalidDemoOptions extends Schema.TaggedError<InvalidDemoOptions>()("InvalidDemoOptions", {
   detail: Schema.String
@@ -132,6 +137,7 @@ export class InvalidDemoOptions extends Schema.TaggedError<InvalidDemoOptions>()
  * The run finished but broke an invariant; `violations` say which.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class InvariantsFailed extends Schema.TaggedError<InvariantsFailed>()("InvariantsFailed", {
   violations: Schema.Array(Schema.String)
@@ -163,6 +169,7 @@ const webhookSecret = Effect.map(
  * it to {@link check} to turn them into a failure.
  *
  * @since 0.1.0
+ * @category running
  */
 export const run = Effect.fn("apikit.demo")(function*(options: Options = {}) {
   const count = options.count ?? 200
@@ -331,6 +338,7 @@ const program = (count: number, concurrency: number, limit: number, options: Opt
  * server's limit respected, every webhook verified, no defect.
  *
  * @since 0.1.0
+ * @category invariants
  */
 export const violations = (summary: Omit<Summary, "violations">): ReadonlyArray<string> => {
   const out: Array<string> = []
@@ -355,6 +363,7 @@ export const violations = (summary: Omit<Summary, "violations">): ReadonlyArray<
  * Succeeds with the summary when every invariant held, else fails with {@link InvariantsFailed}.
  *
  * @since 0.1.0
+ * @category invariants
  */
 export const check = (summary: Summary): Effect.Effect<Summary, InvariantsFailed> =>
   summary.violations.length === 0

@@ -14,6 +14,7 @@ import * as Effect from "effect/Effect"
  * `apikit demo [--count N] [--concurrency N] [--faults SPEC] [--limit N] [--seed N]`.
  *
  * @since 0.1.0
+ * @category commands
  */
 export const command = Command.make("demo", {
   count: Options.integer("count").pipe(Options.withDefault(200), Options.withDescription("projects to create")),

@@ -53,6 +53,7 @@ const openapi = Command.make("openapi", {
  * `apikit generate openapi ...`.
  *
  * @since 0.1.0
+ * @category commands
  */
 export const command = Command.make("generate").pipe(
   Command.withDescription("Generate code for an integration."),

@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
  * `apikit sandbox [--port N] [--faults SPEC] [--seed N]`.
  *
  * @since 0.1.0
+ * @category commands
  */
 export const command = Command.make("sandbox", {
   port: Options.integer("port").pipe(

@@ -12,6 +12,7 @@ import * as Layer from "effect/Layer"
  * The bytes piped into the process, or `undefined` when stdin is a terminal (nothing was piped).
  *
  * @since 0.1.0
+ * @category services
  */
 export class Stdin extends Context.Tag("@apikit/cli/Stdin")<Stdin, {
   readonly read: Effect.Effect<Uint8Array | undefined>

@@ -30,6 +30,7 @@ import { Stdin } from "./Stdin.js"
  * The message (if any) was already printed.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class ExitCode extends Schema.TaggedError<ExitCode>()("ExitCode", { code: Schema.Number }) {}
 
@@ -117,6 +118,7 @@ const verifierFor = (
  * `apikit webhooks verify`: prints `valid` (exit 0) or `invalid: <reason>` (exit 1).
  *
  * @since 0.1.0
+ * @category commands
  */
 export const verify = Command.make("verify", {
   scheme,
@@ -164,6 +166,7 @@ const randomId = Effect.map(
  * `apikit webhooks sign`: prints the headers to send with the body, one `Name: value` per line.
  *
  * @since 0.1.0
+ * @category commands
  */
 export const sign = Command.make("sign", {
   scheme,
@@ -221,6 +224,7 @@ export const sign = Command.make("sign", {
  * `apikit webhooks`, with its `verify` and `sign` subcommands.
  *
  * @since 0.1.0
+ * @category commands
  */
 export const command = Command.make("webhooks").pipe(
   Command.withDescription(

@@ -25,6 +25,7 @@ import type * as Policy from "./Policy.js"
  * included), `total` bounds the whole call with all its retries and waits.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface TimeoutOptions {
   readonly attempt?: Duration.DurationInput | undefined
@@ -39,6 +40,7 @@ export interface TimeoutOptions {
  * `UnexpectedStatus` carrying `location`.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface RedirectOptions {
   /** `false` follows nothing (default `true`). */
@@ -57,6 +59,7 @@ export interface RedirectOptions {
  * How an ApiClient is built. Policy slots default to none.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** Where the API lives; paths are appended to its path (`https://api.x.com/v2` + `/projects`). */
@@ -82,6 +85,7 @@ export interface Options {
  * A query parameter value; arrays repeat the key, `undefined` omits it.
  *
  * @since 0.1.0
+ * @category models
  */
 export type QueryValue = string | number | boolean | ReadonlyArray<string | number | boolean> | undefined
 
@@ -89,6 +93,7 @@ export type QueryValue = string | number | boolean | ReadonlyArray<string | numb
  * The options of one call.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface RequestOptions<A, I, B, BI> {
   /**
@@ -139,6 +144,7 @@ export interface RequestOptions<A, I, B, BI> {
  * A check of each attempt's 2xx response; see {@link RequestOptions.inspect}.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Inspect = (
   response: Policy.ApiResponse,
@@ -150,6 +156,7 @@ export type Inspect = (
  * callers that need headers such as `Link`.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Exchange<A> {
   readonly value: A
@@ -162,6 +169,7 @@ export interface Exchange<A> {
  * {@link ApiClient.stream}): everything but `success` and `inspect`.
  *
  * @since 0.1.0
+ * @category options
  */
 export type BodyOptions<B = unknown, BI = unknown> = Omit<
   RequestOptions<unknown, unknown, B, BI>,
@@ -172,6 +180,7 @@ export type BodyOptions<B = unknown, BI = unknown> = Omit<
  * A 2xx response whose body is read as it arrives ({@link ApiClient.stream}).
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Streamed {
   readonly status: number
@@ -189,6 +198,7 @@ export interface Streamed {
  * A client for one API.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface ApiClient {
   readonly name: string
@@ -263,6 +273,7 @@ export interface ApiClient {
  * The default bound on response bodies: 10 MiB.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const defaultMaxResponseBytes: number = internal.defaultMaxResponseBytes
 
@@ -271,6 +282,7 @@ export const defaultMaxResponseBytes: number = internal.defaultMaxResponseBytes
  * `InvalidRequest` (reason `InvalidBaseUrl`) when the base URL is unusable.
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { ApiClient } from "@apikit/http"
  * import { Effect, Schema } from "effect"

@@ -18,6 +18,7 @@ import * as Schema from "effect/Schema"
  * `RateLimit-Policy` (IETF drafts) and `X-RateLimit-*` headers.
  *
  * @since 0.1.0
+ * @category models
  */
 export class RateLimitInfo extends Schema.Class<RateLimitInfo>("@apikit/http/RateLimitInfo")({
   /** Requests allowed per window. */
@@ -60,6 +61,7 @@ const excerpt = (e: { readonly body?: string | undefined }) =>
  * A field-level validation error from a 400/422 body.
  *
  * @since 0.1.0
+ * @category models
  */
 export class FieldError extends Schema.Class<FieldError>("@apikit/http/FieldError")({
   field: Schema.String,
@@ -71,6 +73,7 @@ export class FieldError extends Schema.Class<FieldError>("@apikit/http/FieldErro
  * will be wrong again; fix it rather than retry.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class BadRequest extends Schema.TaggedError<BadRequest>()("BadRequest", {
   ...response,
@@ -91,6 +94,7 @@ export class BadRequest extends Schema.TaggedError<BadRequest>()("BadRequest", {
  * the challenge the server sent.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", {
   ...response,
@@ -108,6 +112,7 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthoriz
  * 403: authenticated, but not allowed.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", response) {
   override get message() {
@@ -121,6 +126,7 @@ export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", resp
  * 404: the resource (or route) does not exist.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", response) {
   override get message() {
@@ -132,6 +138,7 @@ export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", respons
  * 409: the request conflicts with the resource's state (a duplicate, a stale version).
  *
  * @since 0.1.0
+ * @category errors
  */
 export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", response) {
   override get message() {
@@ -149,6 +156,7 @@ export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", respons
  * `retryAfter` is when trying again makes sense, when known.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
   ...request,
@@ -180,6 +188,7 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
  * 5xx: the server failed. Usually transient, so the default retry policy retries it.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", response) {
   override get message() {
@@ -194,6 +203,7 @@ export class ServerError extends Schema.TaggedError<ServerError>()("ServerError"
  * followed (see `ApiClient.RedirectOptions`) carries its `location`.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class UnexpectedStatus extends Schema.TaggedError<UnexpectedStatus>()("UnexpectedStatus", {
   ...response,
@@ -216,6 +226,7 @@ export class UnexpectedStatus extends Schema.TaggedError<UnexpectedStatus>()("Un
  * `Deadline` when the whole call (all attempts and waits) passed its budget.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class Timeout extends Schema.TaggedError<Timeout>()("Timeout", {
   ...request,
@@ -237,6 +248,7 @@ export class Timeout extends Schema.TaggedError<Timeout>()("Timeout", {
  * proxy credentials), or the body stream broke.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class Transport extends Schema.TaggedError<Transport>()("Transport", {
   ...request,
@@ -256,6 +268,7 @@ export class Transport extends Schema.TaggedError<Transport>()("Transport", {
  * (corrupt compressed data, or a coding apikit does not decode). `detail` says where and why (with secret-looking values masked).
  *
  * @since 0.1.0
+ * @category errors
  */
 export class DecodeError extends Schema.TaggedError<DecodeError>()("DecodeError", {
   ...response,
@@ -283,6 +296,7 @@ export class DecodeError extends Schema.TaggedError<DecodeError>()("DecodeError"
  * read further.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class ResponseTooLarge extends Schema.TaggedError<ResponseTooLarge>()("ResponseTooLarge", {
   ...request,
@@ -303,6 +317,7 @@ export class ResponseTooLarge extends Schema.TaggedError<ResponseTooLarge>()("Re
  * body that their Schema rejects. Nothing was sent.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
   method: Schema.String,
@@ -329,6 +344,7 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
  * until the breaker admits a probe.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class CircuitOpen extends Schema.TaggedError<CircuitOpen>()("CircuitOpen", {
   ...request,
@@ -350,6 +366,7 @@ export class CircuitOpen extends Schema.TaggedError<CircuitOpen>()("CircuitOpen"
  * (token endpoint 5xx, 429, transport failures), so retry policies can retry it.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class AuthError extends Schema.TaggedError<AuthError>()("AuthError", {
   reason: Schema.Literal(
@@ -392,6 +409,7 @@ export class AuthError extends Schema.TaggedError<AuthError>()("AuthError", {
  * revoked or expired: `invalid_grant`). Ask the user to reconnect.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class ReauthorizationRequired extends Schema.TaggedError<ReauthorizationRequired>()(
   "ReauthorizationRequired",
@@ -412,6 +430,7 @@ export class ReauthorizationRequired extends Schema.TaggedError<ReauthorizationR
  * the set of tags {@link isApiError} checks are all derived from it.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const classes = [
   BadRequest,
@@ -436,6 +455,7 @@ export const classes = [
  * Every failure an ApiClient call can produce.
  *
  * @since 0.1.0
+ * @category errors
  */
 export type ApiError = InstanceType<typeof classes[number]>
 
@@ -443,6 +463,7 @@ export type ApiError = InstanceType<typeof classes[number]>
  * The Schema of {@link ApiError}, to decode errors that crossed a process boundary.
  *
  * @since 0.1.0
+ * @category errors
  */
 export const ApiError: Schema.Union<typeof classes> = Schema.Union(...classes)
 
@@ -452,6 +473,7 @@ const tags: ReadonlySet<string> = new Set(classes.map((c) => c._tag))
  * Whether a value is one of the {@link ApiError} classes.
  *
  * @since 0.1.0
+ * @category guards
  */
 export const isApiError = (u: unknown): u is ApiError =>
   Predicate.hasProperty(u, "_tag") && typeof u._tag === "string" && tags.has(u._tag)
@@ -460,6 +482,7 @@ export const isApiError = (u: unknown): u is ApiError =>
  * The HTTP status of an error, when it came from a response.
  *
  * @since 0.1.0
+ * @category accessors
  */
 export const statusOf = (error: ApiError): number | undefined =>
   "status" in error && typeof error.status === "number" ? error.status : undefined
@@ -468,6 +491,7 @@ export const statusOf = (error: ApiError): number | undefined =>
  * The server's (or breaker's, or token endpoint's) hint of when to try again, when the error has one.
  *
  * @since 0.1.0
+ * @category accessors
  */
 export const retryAfterOf = (error: ApiError): Duration.Duration | undefined =>
   error._tag === "RateLimited" || error._tag === "CircuitOpen" || error._tag === "AuthError"

@@ -22,6 +22,7 @@ import * as Redaction from "./Redaction.js"
  * A response read into memory, any status.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Response {
   readonly status: number
@@ -36,6 +37,7 @@ export interface Response {
  * Options of {@link send}.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** How much of the body is read (the limit applies to the decoded size). */
@@ -51,6 +53,7 @@ export interface Options {
  * (`detail` says whether a response had started). `url` in errors is masked.
  *
  * @since 0.1.0
+ * @category requests
  */
 export const send = (
   request: HttpClientRequest.HttpClientRequest,

@@ -62,6 +62,7 @@ import * as Redaction from "./Redaction.js"
  * Per-endpoint settings that differ from the ApiClient's.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface EndpointOptions {
   readonly timeout?: ApiClient.TimeoutOptions | undefined
@@ -76,6 +77,7 @@ export interface EndpointOptions {
  * endpoint's name for top-level groups.
  *
  * @since 0.1.0
+ * @category models
  */
 export type EndpointKey<Groups extends HttpApiGroup.HttpApiGroup.Any> = Groups extends
   HttpApiGroup.HttpApiGroup<infer Name, infer Endpoints, any, any, infer TopLevel>
@@ -88,6 +90,7 @@ export type EndpointKey<Groups extends HttpApiGroup.HttpApiGroup.Any> = Groups e
  * One endpoint as a function of its request.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Method<Endpoint, GroupError> = [Endpoint] extends [
   HttpApiEndpoint.HttpApiEndpoint<
@@ -121,6 +124,7 @@ type TopLevelMethods<Groups extends HttpApiGroup.HttpApiGroup.Any> =
  * (top-level groups' endpoints directly on the client).
  *
  * @since 0.1.0
+ * @category models
  */
 export type Client<Groups extends HttpApiGroup.HttpApiGroup.Any> = Simplify<
   & {
@@ -224,6 +228,7 @@ const multipartOf = (value: unknown): FormData => {
  * `endpoints` overrides timeouts, rate-limit cost or idempotency per endpoint.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const client = <Id extends string, Groups extends HttpApiGroup.HttpApiGroup.Any, E, R>(
   api: HttpApi.HttpApi<Id, Groups, E, R>,

@@ -64,6 +64,7 @@ import * as Redaction from "./Redaction.js"
  * (`extensions.code`, or GitHub's `type`).
  *
  * @since 0.1.0
+ * @category models
  */
 export class GraphQLErrorItem extends Schema.Class<GraphQLErrorItem>("@apikit/http/GraphQLErrorItem")({
   message: Schema.String,
@@ -90,6 +91,7 @@ const describeItem = (e: GraphQLErrorItem) =>
  * forbidden, not found) fail with that error instead.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class GraphQLError extends Schema.TaggedError<GraphQLError>()("GraphQLError", {
   method: Schema.String,
@@ -125,6 +127,7 @@ export class GraphQLError extends Schema.TaggedError<GraphQLError>()("GraphQLErr
  * variables types, carried by the document itself.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface DocumentTypeDecoration<Result, Variables> {
   readonly __apiType?: ((variables: Variables) => Result) | undefined
@@ -134,6 +137,7 @@ export interface DocumentTypeDecoration<Result, Variables> {
  * An operation: its document, name and kind, and the Schemas of its data and variables.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Operation<Data, Variables> {
   readonly _tag: "GraphQLOperation"
@@ -154,6 +158,7 @@ export interface Operation<Data, Variables> {
  * Variables when an operation has no variables Schema: sent as given.
  *
  * @since 0.1.0
+ * @category models
  */
 export type AnyVariables = Readonly<Record<string, unknown>> | undefined
 
@@ -167,6 +172,7 @@ export type AnyVariables = Readonly<Record<string, unknown>> | undefined
  * document and the data is not checked.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const operation: {
   <Data, DataI, Variables = AnyVariables, VariablesI = Variables>(options: {
@@ -226,6 +232,7 @@ const documentNodeText = (node: object): string | undefined => {
  * How a GraphQL client is made.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** The endpoint's path on the ApiClient's base URL (default `/graphql`). */
@@ -238,6 +245,7 @@ export interface Options {
  * The options of one run.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface RunOptions {
   readonly headers?: Readonly<Record<string, string | Redacted.Redacted<string>>> | undefined
@@ -254,6 +262,7 @@ export interface RunOptions {
  * Data with the errors that came beside it.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Result<Data> {
   readonly data: Data
@@ -265,6 +274,7 @@ export interface Result<Data> {
  * (either); null entries are skipped.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Connection<Node> {
   readonly pageInfo: {
@@ -279,6 +289,7 @@ export interface Connection<Node> {
  * How a connection is walked.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface ConnectionOptions<Data, Node> {
   /** The connection in a page's data; null or undefined ends the stream. */
@@ -295,6 +306,7 @@ export interface ConnectionOptions<Data, Node> {
  * accepts `undefined`), then run options.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Args<Variables> = undefined extends Variables ? [variables?: Variables, options?: RunOptions]
   : [variables: Variables, options?: RunOptions]
@@ -303,6 +315,7 @@ export type Args<Variables> = undefined extends Variables ? [variables?: Variabl
  * A GraphQL endpoint of one API.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface GraphQLClient {
   /** Runs an operation: its data, or a typed failure when the response has errors. */
@@ -437,6 +450,7 @@ const encodeWith = (schema: Schema.Schema<any, any, never>) =>
  * ApiClient's base URL (default `/graphql`).
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (api: ApiClient.ApiClient, options: Options = {}): GraphQLClient => {
   const path = options.path ?? "/graphql"

@@ -21,6 +21,7 @@ import { RateLimitInfo } from "./ApiError.js"
  * A point budget as one response reported it.
  *
  * @since 0.1.0
+ * @category models
  */
 export class Quota extends Schema.Class<Quota>("@apikit/http/GraphQLQuota")({
   /** Points in a full budget. */
@@ -100,6 +101,7 @@ const github = (data: unknown, nowMillis: number): Quota | undefined => {
  * `nowMillis` (from `Clock`) turns GitHub's `resetAt` into a delay.
  *
  * @since 0.1.0
+ * @category parsing
  * @example
  * import { GraphQLCost } from "@apikit/http"
  *
@@ -120,6 +122,7 @@ export const parse = (body: unknown, nowMillis: number): Quota | undefined => {
  * that is wrong (a restore rate of 1e-300), not from a budget.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const maxCredibleWait: Duration.Duration = Duration.days(1)
 
@@ -130,6 +133,7 @@ export const maxCredibleWait: Duration.Duration = Duration.days(1)
  * whole budget), or when the wait is not credible (over {@link maxCredibleWait}).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const waitFor = (quota: Quota, cost: number): Duration.Duration | undefined => {
   if (quota.remaining >= cost) return Duration.zero
@@ -147,6 +151,7 @@ export const waitFor = (quota: Quota, cost: number): Duration.Duration | undefin
  * that speak {@link RateLimitInfo}.
  *
  * @since 0.1.0
+ * @category conversions
  */
 export const toRateLimitInfo = (quota: Quota): RateLimitInfo =>
   new RateLimitInfo({

@@ -38,6 +38,7 @@ import { paginate } from "./internal/paginate.js"
  * link, or offset) it had already returned, which would loop forever.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class PaginationError extends Schema.TaggedError<PaginationError>()("PaginationError", {
   reason: Schema.Literal("MaxPagesExceeded", "NotAdvancing"),
@@ -55,6 +56,7 @@ export class PaginationError extends Schema.TaggedError<PaginationError>()("Pagi
  * Options every pagination style shares.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface CommonOptions<Page, I, A> {
   /** The Schema of one page's body. */
@@ -109,6 +111,7 @@ const present = (cursor: string | null | undefined): Option.Option<string> =>
  * missing, null or empty.
  *
  * @since 0.1.0
+ * @category pagination
  */
 export const cursor = <Page, I, A>(
   api: ApiClient.ApiClient,
@@ -140,6 +143,7 @@ export const cursor = <Page, I, A>(
  * ends on a short page (or when `total` says everything was read).
  *
  * @since 0.1.0
+ * @category pagination
  */
 export const offset = <Page, I, A>(
   api: ApiClient.ApiClient,
@@ -175,6 +179,7 @@ export const offset = <Page, I, A>(
  * empty page (or a short one when `pageSize` is given, or at `totalPages`).
  *
  * @since 0.1.0
+ * @category pagination
  */
 export const pageNumber = <Page, I, A>(
   api: ApiClient.ApiClient,
@@ -213,6 +218,7 @@ export const pageNumber = <Page, I, A>(
  * relation types in one `rel`. Returns `undefined` when there is none.
  *
  * @since 0.1.0
+ * @category parsing
  */
 export const linkTarget = (header: string | undefined, rel: string, base: string): string | undefined => {
   if (header === undefined) return undefined
@@ -237,6 +243,7 @@ export const linkTarget = (header: string | undefined, rel: string, base: string
  * there is none. Links must stay on the API's origin (the ApiClient refuses others).
  *
  * @since 0.1.0
+ * @category pagination
  */
 export const link = <Page, I, A>(
   api: ApiClient.ApiClient,

@@ -38,6 +38,7 @@ import * as timeout from "./internal/timeout.js"
  * {@link ApiError} inside the attempt.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface ApiResponse {
   readonly status: number
@@ -50,6 +51,7 @@ export interface ApiResponse {
  * `url` is already masked.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface CallContext {
   /** The integration's name (ApiClient `name`, by default the base URL's host): the default key of keyed policies. */
@@ -99,6 +101,7 @@ export interface CallContext {
  * composed pipeline has no requirements left.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Send = (
   request: HttpClientRequest.HttpClientRequest,
@@ -112,6 +115,7 @@ export type Send = (
  * moves it in every client.
  *
  * @since 0.1.0
+ * @category slots
  */
 export const slots = ["cache", "retry", "auth", "circuitBreaker", "rateLimit"] as const
 
@@ -119,6 +123,7 @@ export const slots = ["cache", "retry", "auth", "circuitBreaker", "rateLimit"] a
  * The name of a slot of the pipeline.
  *
  * @since 0.1.0
+ * @category slots
  */
 export type Slot = typeof slots[number]
 
@@ -127,6 +132,7 @@ export type Slot = typeof slots[number]
  * goes, so a retry policy cannot be passed as an auth policy by mistake.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Policy<S extends Slot = Slot> {
   readonly slot: S
@@ -159,6 +165,7 @@ export interface Policy<S extends Slot = Slot> {
  * The cache slot: answers from stored responses, revalidates them, coalesces identical reads.
  *
  * @since 0.1.0
+ * @category slots
  */
 export type CachePolicy = Policy<"cache">
 
@@ -166,6 +173,7 @@ export type CachePolicy = Policy<"cache">
  * The auth slot: stamps credentials on each attempt; may refresh and replay once on 401.
  *
  * @since 0.1.0
+ * @category slots
  */
 export type AuthPolicy = Policy<"auth">
 
@@ -173,6 +181,7 @@ export type AuthPolicy = Policy<"auth">
  * The rate-limit slot: one permit per attempt, waiting or failing with `RateLimited`.
  *
  * @since 0.1.0
+ * @category slots
  */
 export type RateLimitPolicy = Policy<"rateLimit">
 
@@ -180,6 +189,7 @@ export type RateLimitPolicy = Policy<"rateLimit">
  * The circuit-breaker slot: fails fast with `CircuitOpen`, records each attempt's outcome.
  *
  * @since 0.1.0
+ * @category slots
  */
 export type CircuitBreakerPolicy = Policy<"circuitBreaker">
 
@@ -187,6 +197,7 @@ export type CircuitBreakerPolicy = Policy<"circuitBreaker">
  * The retry slot: re-runs the inner pipeline on transient errors, within the deadline.
  *
  * @since 0.1.0
+ * @category slots
  */
 export type RetryPolicy = Policy<"retry">
 
@@ -194,6 +205,7 @@ export type RetryPolicy = Policy<"retry">
  * Makes a policy for a slot from a name and a wrapping function.
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { Policy } from "@apikit/http"
  * import { Effect } from "effect"
@@ -225,6 +237,7 @@ export const make = <S extends Slot>(
  * The error of a call whose total timeout passed.
  *
  * @since 0.1.0
+ * @category deadline
  */
 export const deadlineExceeded = (context: CallContext): ApiError.Timeout =>
   new ApiError.Timeout({
@@ -242,6 +255,7 @@ export const deadlineExceeded = (context: CallContext): ApiError.Timeout =>
  * keep it off paths that every call takes.
  *
  * @since 0.1.0
+ * @category deadline
  */
 export const withinDeadline = <A, E>(
   effect: Effect.Effect<A, E>,

@@ -35,6 +35,7 @@ type HeaderBag = Readonly<Record<string, string | undefined>>
  *   reaches a year and a Unix time is never under one, so the two cannot be confused.
  *
  * @since 0.1.0
+ * @category parsing
  */
 export type ResetUnit = "delta-seconds" | "epoch-seconds" | "epoch-millis" | "clock"
 
@@ -43,6 +44,7 @@ export type ResetUnit = "delta-seconds" | "epoch-seconds" | "epoch-millis" | "cl
  * `headers` have lower-case names; `nowMillis` comes from `Clock`.
  *
  * @since 0.1.0
+ * @category parsing
  */
 export type Parser = (headers: HeaderBag, nowMillis: number) => RateLimitInfo | undefined
 
@@ -50,6 +52,7 @@ export type Parser = (headers: HeaderBag, nowMillis: number) => RateLimitInfo | 
  * The rule per reset header (lower-case names). Override one with {@link make}.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const defaultResetUnits: Readonly<Record<string, ResetUnit>> = {
   "ratelimit-reset": "delta-seconds",
@@ -251,6 +254,7 @@ const knownSet = new Set(known)
  * answer's header names (most answers carry none), no allocation.
  *
  * @since 0.1.0
+ * @category parsing
  */
 export const mentions = (headers: HeaderBag): boolean => {
   for (const name in headers) if (knownSet.has(name)) return true
@@ -261,6 +265,7 @@ export const mentions = (headers: HeaderBag): boolean => {
  * Options of {@link make}.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** Rules per reset header (lower-case name), merged over {@link defaultResetUnits}. */
@@ -276,6 +281,7 @@ export interface Options {
  * Makes a parser: the standard headers read by `resetUnits`, plus a provider's own.
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { RateLimitHeaders } from "@apikit/http"
  *
@@ -352,6 +358,7 @@ export const make = (options: Options = {}): Parser => {
  * says anything usable.
  *
  * @since 0.1.0
+ * @category parsing
  */
 export const parse: Parser = make()
 
@@ -360,6 +367,7 @@ export {
    * What a server said about its rate limit (re-exported from `ApiError`).
    *
    * @since 0.1.0
+   * @category models
    */
   RateLimitInfo
 }

@@ -17,6 +17,7 @@ import * as Layer from "effect/Layer"
  * (logs, spans, `toJSON`), on top of the platform's own list.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const headerNames: ReadonlyArray<string | RegExp> = [
   "authorization",
@@ -47,6 +48,7 @@ const extend = (current: ReadonlyArray<string | RegExp>): ReadonlyArray<string |
  * effect as it is: one FiberRef read instead of a scoped update per call.
  *
  * @since 0.1.0
+ * @category combinators
  */
 export const withHeaderRedaction = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.flatMap(
@@ -59,6 +61,7 @@ export const withHeaderRedaction = <A, E, R>(self: Effect.Effect<A, E, R>): Effe
  * layer is provided to, once.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layer: Layer.Layer<never> = Layer.scopedDiscard(
   Effect.locallyScopedWith(Headers.currentRedactedNames, extend)
@@ -69,6 +72,7 @@ export const layer: Layer.Layer<never> = Layer.scopedDiscard(
  * holds a secret: key, token, secret, signature, password, credential, code, auth.
  *
  * @since 0.1.0
+ * @category guards
  */
 export const isSecretName = (name: string): boolean =>
   /key|token|secret|signature|^sig$|passw|pwd|credential|^code$|^auth|assertion|session/i.test(name)
@@ -77,6 +81,7 @@ export const isSecretName = (name: string): boolean =>
  * The text that replaces a masked value.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const mask = "<redacted>"
 
@@ -85,6 +90,7 @@ export const mask = "<redacted>"
  * values replaced by {@link mask}.
  *
  * @since 0.1.0
+ * @category masking
  */
 export const url = (u: URL): string => {
   if (u.search === "") return `${u.origin}${u.pathname}`
@@ -112,6 +118,7 @@ const jwt = /\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g
  * values of secret-named keys, `Bearer …` credentials and JWTs.
  *
  * @since 0.1.0
+ * @category masking
  */
 export const text = (input: string): string =>
   input
@@ -131,6 +138,7 @@ const decoder = new TextDecoder("utf-8", { fatal: false })
  * window larger than the excerpt so a secret straddling the cut is still masked.
  *
  * @since 0.1.0
+ * @category masking
  */
 export const excerpt = (body: Uint8Array | string, maxChars = 2048): string => {
   const window = maxChars * 4
@@ -149,6 +157,7 @@ const encoder = new TextEncoder()
  * keys, tokens); it does not make a guessable password safe to publish.
  *
  * @since 0.1.0
+ * @category masking
  */
 export const fingerprint = (secret: string): Effect.Effect<string> =>
   Effect.map(

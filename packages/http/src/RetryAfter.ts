@@ -38,6 +38,7 @@ const utc = (
  * why this does not use `Date.parse`: it reads asctime as local time).
  *
  * @since 0.1.0
+ * @category parsing
  */
 export const parseHttpDate = (value: string, nowMillis: number): number | undefined => {
   let m = imfFixdate.exec(value)
@@ -64,6 +65,7 @@ const maxSeconds = 366 * 24 * 60 * 60
  * neither a non-negative integer nor an HTTP-date, and for waits over a year.
  *
  * @since 0.1.0
+ * @category parsing
  * @example
  * import { RetryAfter } from "@apikit/http"
  * RetryAfter.parse("120", 0) // Duration 2 minutes

@@ -16,13 +16,15 @@
  *
  * @since 0.1.0
  * @example
+ * import { ApiClient } from "@apikit/http"
  * import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
- * import type * as HttpClient from "@effect/platform/HttpClient"
  * import { Effect } from "effect"
  *
  * // Any program that needs an HttpClient (an ApiClient's, for instance).
- * declare const myProgram: Effect.Effect<void, never, HttpClient.HttpClient>
- * const program = myProgram.pipe(Effect.provide(UndiciHttpClient.layer))
+ * const program = Effect.gen(function*() {
+ *   const api = yield* ApiClient.make({ baseUrl: "https://api.example.com" })
+ *   return yield* api.get("/v1/status")
+ * }).pipe(Effect.provide(UndiciHttpClient.layer))
  */
 import * as Cookies from "@effect/platform/Cookies"
 import * as Headers from "@effect/platform/Headers"
@@ -161,6 +163,7 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
  * `ERR_TLS_CERT_ALTNAME_INVALID`, `CERT_HAS_EXPIRED`, ...).
  *
  * @since 0.1.0
+ * @category options
  */
 export interface TlsOptions {
   /** Certificate authorities to trust (PEM), instead of Node's bundled roots. */
@@ -183,6 +186,7 @@ export interface TlsOptions {
  * - `"none"`: connect directly, whatever the environment says.
  *
  * @since 0.1.0
+ * @category options
  */
 export type ProxyOption = "env" | "none" | string | Redacted.Redacted<string>
 
@@ -194,6 +198,7 @@ export type ProxyOption = "env" | "none" | string | Redacted.Redacted<string>
  * is set: the switch with which Node's own `fetch` reads it.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** The undici dispatcher to send with (an `Agent`, a `Pool`, a `ProxyAgent`, a mock); other options are then ignored. */
@@ -258,6 +263,7 @@ const dispatcherOf = (options: Options): Undici.Dispatcher => {
  * over the dispatcher that `options` describe (TLS settings).
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (input: Undici.Dispatcher | Options = {}): HttpClient.HttpClient => {
   const dispatcher = input instanceof Undici.Dispatcher ? input : dispatcherOf(input)
@@ -302,6 +308,7 @@ export const make = (input: Undici.Dispatcher | Options = {}): HttpClient.HttpCl
  * The lean undici `HttpClient` on undici's global dispatcher.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.sync(HttpClient.HttpClient, () => make())
 
@@ -310,6 +317,7 @@ export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.sync(HttpClient.H
  * dispatcher it makes itself is closed when the layer is released.
  *
  * @since 0.1.0
+ * @category layers
  * @example
  * import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
  * import { Config, Effect, Layer } from "effect"

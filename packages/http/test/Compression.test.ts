@@ -6,6 +6,7 @@
  */
 import { ApiClient } from "@apikit/http"
 import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
+import { listen } from "@apikit/testing/LocalServer"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { describe, expect, it } from "@effect/vitest"
@@ -13,7 +14,6 @@ import FastifyCompress from "@fastify/compress"
 import { Effect } from "effect"
 import Fastify from "fastify"
 import * as Zlib from "node:zlib"
-import { listen } from "./support/server.js"
 
 const items = Array.from({ length: 600 }, (_, i) => ({ id: i, name: `item-${i}`, tags: ["a", "b"], active: true }))
 

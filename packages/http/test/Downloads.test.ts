@@ -8,6 +8,7 @@
  */
 import { ApiClient, ApiError } from "@apikit/http"
 import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
+import { listen } from "@apikit/testing/LocalServer"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { describe, expect, it } from "@effect/vitest"
@@ -17,7 +18,6 @@ import Fastify from "fastify"
 import type * as Http from "node:http"
 import { Readable } from "node:stream"
 import * as Zlib from "node:zlib"
-import { listen } from "./support/server.js"
 
 const MiB = 1024 * 1024
 

@@ -6,9 +6,9 @@
  */
 import { ApiClient } from "@apikit/http"
 import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
+import { listen } from "@apikit/testing/LocalServer"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { listen } from "./support/server.js"
 
 const server = listen((_req, res) => {
   res.writeHead(200, { "content-type": "application/json" })

@@ -5,6 +5,7 @@
  * served with mocked resolvers by @graphql-tools/mock.
  */
 import { ApiClient, GraphQL, GraphQLCost } from "@apikit/http"
+import { listen } from "@apikit/testing/LocalServer"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { addMocksToSchema } from "@graphql-tools/mock"
@@ -13,7 +14,6 @@ import { Chunk, Effect, Schema, Stream } from "effect"
 import type * as GraphQLJs from "graphql"
 import { createGraphQLError, createSchema, createYoga } from "graphql-yoga"
 import { createRequire } from "node:module"
-import { listen } from "./support/server.js"
 
 // graphql 16 ships CommonJS and ESM builds: the servers (externalized, loaded by Node) use the
 // CommonJS one, so the schema is built with that instance too.

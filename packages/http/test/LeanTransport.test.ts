@@ -6,9 +6,9 @@
 import { ApiClient } from "@apikit/http"
 import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
 import { Capture } from "@apikit/testing"
+import { listen } from "@apikit/testing/LocalServer"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Logger, LogLevel } from "effect"
-import { listen } from "./support/server.js"
 
 const server = listen((req, res) => {
   if (req.url === "/missing") {

@@ -7,10 +7,10 @@
  */
 import { ApiClient, Policy } from "@apikit/http"
 import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
+import { listen } from "@apikit/testing/LocalServer"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber } from "effect"
-import { listen } from "./support/server.js"
 
 /** A server that never answers; `closed` completes when the client drops its socket. */
 const hanging = Effect.gen(function*() {

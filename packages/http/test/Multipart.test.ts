@@ -4,13 +4,13 @@
  */
 import { ApiClient } from "@apikit/http"
 import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
+import { listen } from "@apikit/testing/LocalServer"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpBody from "@effect/platform/HttpBody"
 import { describe, expect, it } from "@effect/vitest"
 import Busboy from "busboy"
 import { Effect } from "effect"
-import { listen } from "./support/server.js"
 
 const server = listen((req, res) => {
   const fields: Record<string, string> = {}

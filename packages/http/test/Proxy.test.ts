@@ -6,12 +6,12 @@
  */
 import { ApiClient } from "@apikit/http"
 import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
+import { listen } from "@apikit/testing/LocalServer"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Inspectable, Redacted } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { createProxy } from "proxy"
-import { listen } from "./support/server.js"
 
 /** The `proxy` package on 127.0.0.1; counts what it was asked to tunnel, and checks credentials when given. */
 const proxyServer = (credentials?: string) =>

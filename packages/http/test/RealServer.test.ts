@@ -5,10 +5,10 @@
  */
 import { ApiClient } from "@apikit/http"
 import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
+import { listen } from "@apikit/testing/LocalServer"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Schema, TestClock } from "effect"
-import { listen } from "./support/server.js"
 
 const Item = Schema.Struct({ id: Schema.Number, echo: Schema.String })
 

@@ -6,10 +6,10 @@
 import { ApiClient } from "@apikit/http"
 import * as classify from "@apikit/http/internal/classify"
 import * as UndiciHttpClient from "@apikit/http/UndiciHttpClient"
+import * as LocalServer from "@apikit/testing/LocalServer"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import * as Https from "node:https"
-import type { AddressInfo } from "node:net"
 import * as Selfsigned from "selfsigned"
 
 const ca = await Selfsigned.generate([{ name: "commonName", value: "apikit test CA" }], {
@@ -37,26 +37,22 @@ const issued = (cn: string, usage: "serverAuth" | "clientAuth") =>
 const server = await issued("api.test", "serverAuth")
 const client = await issued("apikit client", "clientAuth")
 
-const listen = Effect.acquireRelease(
-  Effect.async<Https.Server>((resume) => {
-    const s = Https.createServer(
-      // The leaf alone (no chain): a client without the CA cannot verify it.
-      {
-        key: server.private,
-        cert: server.cert.split(/(?<=-----END CERTIFICATE-----)/)[0]!,
-        ca: ca.cert,
-        requestCert: true,
-        rejectUnauthorized: true
-      },
-      (_req, res) => {
-        res.writeHead(200, { "content-type": "application/json" })
-        res.end("{\"secure\":true}")
-      }
-    )
-    s.listen(0, "127.0.0.1", () => resume(Effect.succeed(s)))
-  }),
-  (s) => Effect.async<void>((resume) => void s.close(() => resume(Effect.void)))
-).pipe(Effect.map((s) => `https://127.0.0.1:${(s.address() as AddressInfo).port}`))
+const listen = Effect.suspend(() =>
+  LocalServer.listen(Https.createServer(
+    // The leaf alone (no chain): a client without the CA cannot verify it.
+    {
+      key: server.private,
+      cert: server.cert.split(/(?<=-----END CERTIFICATE-----)/)[0]!,
+      ca: ca.cert,
+      requestCert: true,
+      rejectUnauthorized: true
+    },
+    (_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" })
+      res.end("{\"secure\":true}")
+    }
+  ))
+)
 
 const call = (baseUrl: string, tls: UndiciHttpClient.TlsOptions | undefined) =>
   Effect.gen(function*() {

@@ -12,12 +12,13 @@
  *
  * @since 0.1.0
  * @example
- * import { Conformance } from "@apikit/openapi"
+ * import { Conformance, Document } from "@apikit/openapi"
  * import { MockHttp } from "@apikit/testing"
  * import { Effect, Layer } from "effect"
  *
- * declare const document: Conformance.Document
- * const http = Conformance.layer(document).pipe(Layer.provideMerge(MockHttp.layer([])))
+ * const http = Layer.unwrapEffect(
+ *   Effect.map(Document.load("openapi.json"), (document) => Conformance.layer(document))
+ * ).pipe(Layer.provideMerge(MockHttp.layer([])))
  * const check = Effect.flatMap(Conformance.violations, (found) => Effect.log(found))
  */
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -34,6 +35,7 @@ import * as DocumentModule from "./Document.js"
  * The document to check against (as {@link DocumentModule.load} returns it).
  *
  * @since 0.1.0
+ * @category models
  */
 export type Document = DocumentModule.Document
 
@@ -41,6 +43,7 @@ export type Document = DocumentModule.Document
  * One mismatch between the traffic and the document.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Violation {
   readonly kind: "UnknownOperation" | "Request" | "Response"
@@ -56,6 +59,7 @@ export interface Violation {
  * The recorder of violations.
  *
  * @since 0.1.0
+ * @category services
  */
 export class Conformance extends Context.Tag("@apikit/openapi/Conformance")<Conformance, {
   readonly violations: Effect.Effect<ReadonlyArray<Violation>>
@@ -65,6 +69,7 @@ export class Conformance extends Context.Tag("@apikit/openapi/Conformance")<Conf
  * The violations recorded so far.
  *
  * @since 0.1.0
+ * @category accessors
  */
 export const violations: Effect.Effect<ReadonlyArray<Violation>, never, Conformance> = Effect.flatMap(
   Conformance,
@@ -138,6 +143,7 @@ const prepare = (document: Document): unknown => {
  * `basePath` is the part of the base URL before the document's paths (e.g. `/v1`).
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layer = (
   document: Document,

@@ -28,6 +28,7 @@ import * as overlays from "./internal/overlay.js"
  * An OpenAPI 3.x document as plain JSON.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Document {
   readonly openapi: string
@@ -43,6 +44,7 @@ export interface Document {
  * One operation of a JSON Patch (RFC 6902).
  *
  * @since 0.1.0
+ * @category models
  */
 export interface PatchOperation {
   readonly op: "add" | "remove" | "replace" | "move" | "copy" | "test"
@@ -58,6 +60,7 @@ export interface PatchOperation {
  * them (`remove: true`). A target that selects nothing changes nothing.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Overlay {
   readonly overlay: string
@@ -80,6 +83,7 @@ export interface Overlay {
  * resolve).
  *
  * @since 0.1.0
+ * @category errors
  */
 export class DocumentError extends Schema.TaggedError<DocumentError>()("DocumentError", {
   reason: Schema.Literal("Unreadable", "Unsupported", "Conversion", "Overlay", "Patch", "Reference"),
@@ -104,6 +108,7 @@ export class DocumentError extends Schema.TaggedError<DocumentError>()("Document
  * Options of {@link load}.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface LoadOptions {
   /**
@@ -130,6 +135,7 @@ const detailOf = (cause: unknown): string =>
  * `$ref`s).
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const load = (
   source: string,

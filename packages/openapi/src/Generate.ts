@@ -17,6 +17,7 @@ import * as internal from "./internal/generate.js"
  * Options of {@link generate}.
  *
  * @since 0.1.0
+ * @category options
  */
 export type Options = internal.Options
 
@@ -24,6 +25,7 @@ export type Options = internal.Options
  * An operation (or webhook) left out, and why.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Skipped = internal.Skipped
 
@@ -31,6 +33,7 @@ export type Skipped = internal.Skipped
  * The generated files (paths relative to the output directory) and what was made.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Output = internal.Output
 
@@ -38,6 +41,7 @@ export type Output = internal.Output
  * Generates the module's files for `document`.
  *
  * @since 0.1.0
+ * @category generation
  */
 export const generate = (document: Document.Document, options: Options): Effect.Effect<Output> =>
   Effect.sync(() => internal.generate(document as internal.Json, options))
@@ -46,6 +50,7 @@ export const generate = (document: Document.Document, options: Options): Effect.
  * A plain-text report of what was generated and what was left out.
  *
  * @since 0.1.0
+ * @category generation
  */
 export const report = (output: Output): string =>
   [

@@ -10,8 +10,14 @@
  * @example
  * import { Mocks } from "@apikit/openapi"
  * import { MockHttp } from "@apikit/testing"
- * import { Api } from "./generated/github/api.js"
+ * import { HttpApi, HttpApiEndpoint, HttpApiGroup } from "@effect/platform"
+ * import { Schema } from "effect"
  *
+ * // The HttpApi of a module made by `apikit generate openapi`, or any of your own.
+ * const Issue = Schema.Struct({ number: Schema.Int, title: Schema.String })
+ * const Api = HttpApi.make("github").add(
+ *   HttpApiGroup.make("issues").add(HttpApiEndpoint.get("list", "/issues").addSuccess(Schema.Array(Issue)))
+ * )
  * const http = MockHttp.layer(Mocks.routes(Api, { seed: 7 }))
  */
 import * as MockHttp from "@apikit/testing/MockHttp"
@@ -28,6 +34,7 @@ import * as Schema from "effect/Schema"
  * Options of {@link routes}.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** Seeds the generated bodies (default 42). */
@@ -45,6 +52,7 @@ export interface Options {
  * `undefined` when the Schema has nothing to generate (Void, or no Arbitrary).
  *
  * @since 0.1.0
+ * @category mocks
  */
 export const sample = (schema: Schema.Schema<any, any, never>, seed: number): unknown => {
   let value: unknown
@@ -71,6 +79,7 @@ const specificity = (pattern: string) => pattern.split("/").map((s) => (s.starts
  * One MockHttp route per endpoint of `api`.
  *
  * @since 0.1.0
+ * @category mocks
  */
 export const routes = <Id extends string, Groups extends HttpApiGroup.HttpApiGroup.Any, E, R>(
   api: HttpApi.HttpApi<Id, Groups, E, R>,

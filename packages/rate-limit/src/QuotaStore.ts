@@ -28,6 +28,7 @@ import * as Quota from "./internal/quota.js"
  * logs it, so an outage of the store does not stop calls.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class QuotaStoreError extends Schema.TaggedError<QuotaStoreError>()("QuotaStoreError", {
   key: Schema.String,
@@ -44,6 +45,7 @@ export class QuotaStoreError extends Schema.TaggedError<QuotaStoreError>()("Quot
  * or points when calls declare a cost).
  *
  * @since 0.1.0
+ * @category models
  */
 export type Observation = Quota.Observation
 
@@ -53,6 +55,7 @@ export type Observation = Quota.Observation
  * (more than the server's whole limit: it can never go).
  *
  * @since 0.1.0
+ * @category models
  */
 export type Admission = Quota.Admission
 
@@ -60,6 +63,7 @@ export type Admission = Quota.Admission
  * A key's learned quota, for metrics and logs.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Snapshot {
   /** The server's limit per window, when it said one. */
@@ -76,6 +80,7 @@ export interface Snapshot {
  * A call's claim on the quota, from `acquire` to `release`.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Ticket {
   readonly cost: number
@@ -89,6 +94,7 @@ export interface Ticket {
  * until the server names its own.
  *
  * @since 0.1.0
+ * @category services
  */
 export class QuotaStore extends Context.Tag("@apikit/rate-limit/QuotaStore")<QuotaStore, {
   /**
@@ -128,6 +134,7 @@ export class QuotaStore extends Context.Tag("@apikit/rate-limit/QuotaStore")<Quo
  * store's fallback). `idle`: how long an idle key is kept, in ms.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const makeMemory = (idle = 600_000): QuotaStore["Type"] => {
   const states = Keyed.make<Quota.State>((s, now) => Quota.expired(s, now, idle))
@@ -177,6 +184,7 @@ export const makeMemory = (idle = 600_000): QuotaStore["Type"] => {
  * shares this store obeys it from the next call.
  *
  * @since 0.1.0
+ * @category utils
  * @example
  * import { QuotaStore } from "@apikit/rate-limit"
  *

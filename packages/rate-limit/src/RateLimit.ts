@@ -37,6 +37,7 @@ import * as QuotaStore from "./QuotaStore.js"
  * How a limiter is configured.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** The limit's key: a name, or one computed per call (e.g. per route). Default: the client's name. */
@@ -72,6 +73,7 @@ export interface Options {
  * The stores a limiter needs.
  *
  * @since 0.1.0
+ * @category services
  */
 export type Stores = RateLimiter.RateLimiterStore | QuotaStore.QuotaStore
 
@@ -82,6 +84,7 @@ export type Stores = RateLimiter.RateLimiterStore | QuotaStore.QuotaStore
  * once do not stay in memory.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layerMemory: Layer.Layer<Stores> = Layer.merge(
   LimiterStore.layer,
@@ -112,6 +115,7 @@ const validate = (options: Options, windowMillis: number, maxWaitMillis: number 
  * received anyway). Keys are labels: keep them per integration or route.
  *
  * @since 0.1.0
+ * @category metrics
  */
 export const metrics = {
   quotaRemaining: Metrics.remaining,
@@ -142,6 +146,7 @@ const rejected = (context: Policy.CallContext, key: string, retryAfter: Duration
  * are a bug in the caller's code and die with a message saying which.
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { ApiClient } from "@apikit/http"
  * import { RateLimit } from "@apikit/rate-limit"

@@ -54,7 +54,11 @@ const viaConsume = (
         })
       )
       out.push(
-        Either.isRight(result) ? Duration.toMillis(result.right.delay) : Duration.toMillis(result.left.retryAfter)
+        Either.isRight(result)
+          ? Duration.toMillis(result.right.delay)
+          : result.left.reason === "Exceeded"
+          ? Duration.toMillis(result.left.retryAfter)
+          : Number.NaN
       )
     }
     return out

@@ -27,6 +27,7 @@ import { describe } from "./internal/describe.js"
  * Redis could not be reached when the layer was built.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class RedisError extends Schema.TaggedError<RedisError>()("RedisError", {
   /** The URL with any password masked. */
@@ -42,6 +43,7 @@ export class RedisError extends Schema.TaggedError<RedisError>()("RedisError", {
  * A connected client and the prefix every store's keys start with.
  *
  * @since 0.1.0
+ * @category services
  */
 export class Redis extends Context.Tag("@apikit/redis/Redis")<Redis, {
   readonly client: IORedis
@@ -53,6 +55,7 @@ export class Redis extends Context.Tag("@apikit/redis/Redis")<Redis, {
  * How to connect.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** Default `redis://127.0.0.1:6379`; may carry a password (`redis://:pw@host:6379/0`), so it may be `Redacted`. */
@@ -67,13 +70,19 @@ export interface Options {
   readonly redisOptions?: RedisOptions | undefined
 }
 
-/** The default URL. @since 0.1.0 */
+/**
+ * The default URL.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaultUrl = "redis://127.0.0.1:6379"
 
 /**
  * A URL safe to print: the password (and a username with it) masked.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const maskUrl = (url: string): string => {
   if (!URL.canParse(url)) return "<unparsable Redis URL>"
@@ -88,6 +97,7 @@ export const maskUrl = (url: string): string => {
  * reached within `connectTimeout`.
  *
  * @since 0.1.0
+ * @category layers
  * @example
  * import { Redis, RedisCircuitBreakerStore } from "@apikit/redis"
  * import { Layer } from "effect"
@@ -165,6 +175,7 @@ export const layer = (options: Options = {}): Layer.Layer<Redis, RedisError> =>
  * Prefer {@link layer}: its fail-fast settings are what the stores' fallbacks rely on.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layerClient = (
   client: IORedis,
@@ -175,6 +186,7 @@ export const layerClient = (
  * {@link layer} with the URL from `REDIS_URL` (default `redis://127.0.0.1:6379`), read as a secret.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layerConfig = (
   options: Omit<Options, "url"> = {}

@@ -74,6 +74,7 @@ const failed = (operation: string) => (detail: string) =>
  * credential fingerprint, never a secret).
  *
  * @since 0.1.0
+ * @category layers
  * @example
  * import { Cache } from "@apikit/cache"
  * import { Redis, RedisCacheStore } from "@apikit/redis"

@@ -31,6 +31,7 @@ import { Redis } from "./Redis.js"
  * How the store is set up.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** What happens while Redis is unreachable (see the module docs). Default `"local"`. */
@@ -135,6 +136,7 @@ const encodeConfig = (config: Store.Config) => {
  * The store over the {@link Redis} connection in context; keys are `<prefix>cb:<key>`.
  *
  * @since 0.1.0
+ * @category layers
  * @example
  * import { CircuitBreaker } from "@apikit/circuit-breaker"
  * import { Redis, RedisCircuitBreakerStore } from "@apikit/redis"

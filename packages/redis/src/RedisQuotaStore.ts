@@ -27,6 +27,7 @@ import { Redis } from "./Redis.js"
  * How the store is set up.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** What happens while Redis is unreachable (see the module docs). Default `"local"`. */
@@ -60,6 +61,7 @@ const snapshot = (reply: unknown): QuotaStore.Snapshot => {
  * The store over the {@link Redis} connection in context.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layer = (options: Options = {}): Layer.Layer<QuotaStore.QuotaStore, never, Redis> =>
   Layer.effect(

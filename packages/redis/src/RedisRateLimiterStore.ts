@@ -31,6 +31,7 @@ import { Redis } from "./Redis.js"
  * How the store is set up.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** What happens while Redis is unreachable (see the module docs). Default `"local"`. */
@@ -92,6 +93,7 @@ return nextCount
  * Pair it with {@link RedisQuotaStore} for the adaptive state (see `RedisStores.layerRateLimit`).
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layer = (options: Options = {}): Layer.Layer<RateLimiter.RateLimiterStore, never, Redis> =>
   Layer.effect(

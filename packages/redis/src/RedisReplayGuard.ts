@@ -24,6 +24,7 @@ import { Redis } from "./Redis.js"
  * How the guard is set up.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** What happens while Redis is unreachable (see the module docs). Default `"local"`. */
@@ -34,6 +35,7 @@ export interface Options {
  * The guard over the {@link Redis} connection in context; keys are `<prefix>replay:<scheme>:<id>`.
  *
  * @since 0.1.0
+ * @category layers
  * @example
  * import { Redis, RedisReplayGuard } from "@apikit/redis"
  * import { Layer } from "effect"

@@ -23,6 +23,7 @@ import * as RedisTokenStore from "./RedisTokenStore.js"
  * Each store's options (see each module for its fallback when Redis is unreachable).
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   readonly rateLimiter?: RedisRateLimiterStore.Options | undefined
@@ -36,6 +37,7 @@ export interface Options {
  * What `@apikit/rate-limit` needs (limiter counters and the servers' quotas) in Redis.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layerRateLimit = (
   options: Pick<Options, "rateLimiter" | "quotas"> = {}
@@ -46,6 +48,7 @@ export const layerRateLimit = (
  * Every store over the {@link Redis.Redis} connection in context.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layer = (
   options: Options = {}
@@ -66,6 +69,7 @@ export const layer = (
  * Every store, connected with `REDIS_URL` (default `redis://127.0.0.1:6379`).
  *
  * @since 0.1.0
+ * @category layers
  * @example
  * import { RedisStores } from "@apikit/redis"
  *

@@ -36,6 +36,7 @@ import { Redis } from "./Redis.js"
  * How the store is set up.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** What happens while Redis is unreachable (see the module docs). Default `"fail"`. */
@@ -69,6 +70,7 @@ class Busy {
  * `<prefix>token:<key>` and `<prefix>token-lock:<key>`.
  *
  * @since 0.1.0
+ * @category layers
  * @example
  * import { OAuth2 } from "@apikit/auth"
  * import { Redis, RedisTokenStore } from "@apikit/redis"

@@ -1,48 +1,12 @@
 import { Redis, RedisReplayGuard } from "@apikit/redis"
+import * as StoreContracts from "@apikit/testing/StoreContracts"
 import { ReplayGuard } from "@apikit/webhooks"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Layer, TestClock } from "effect"
+import { Duration, Effect, Layer } from "effect"
 import * as Support from "./support/redis.js"
 
-const contract = (layer: () => Layer.Layer<ReplayGuard.ReplayGuard, unknown>) => {
-  it.effect("claims a delivery id once; a second claim is a replay", () =>
-    Effect.gen(function*() {
-      const guard = yield* ReplayGuard.ReplayGuard
-      expect(yield* guard.claim("svix:msg_1", Duration.minutes(5))).toBe(false)
-      expect(yield* guard.claim("svix:msg_1", Duration.minutes(5))).toBe(true)
-      expect(yield* guard.claim("svix:msg_2", Duration.minutes(5))).toBe(false)
-    }).pipe(Effect.provide(layer())))
-
-  it.effect("a released id can be processed again (its handler failed)", () =>
-    Effect.gen(function*() {
-      const guard = yield* ReplayGuard.ReplayGuard
-      expect(yield* guard.claim("github:d1", Duration.minutes(5))).toBe(false)
-      yield* guard.release("github:d1")
-      expect(yield* guard.claim("github:d1", Duration.minutes(5))).toBe(false)
-      expect(yield* guard.claim("github:d1", Duration.minutes(5))).toBe(true)
-    }).pipe(Effect.provide(layer())))
-
-  it.effect("check fails with Replayed for a repeated id", () =>
-    Effect.gen(function*() {
-      yield* ReplayGuard.check("stripe", "evt_1", "5 minutes")
-      const error = yield* Effect.flip(ReplayGuard.check("stripe", "evt_1", "5 minutes"))
-      expect(error.reason).toBe("Replayed")
-    }).pipe(Effect.provide(layer())))
-}
-
-describe("ReplayGuard contract: memory", () => {
-  contract(() => ReplayGuard.layerMemory())
-  it.effect("an id is forgotten after its ttl (memory: on the Clock)", () =>
-    Effect.gen(function*() {
-      const guard = yield* ReplayGuard.ReplayGuard
-      expect(yield* guard.claim("a", Duration.seconds(1))).toBe(false)
-      yield* TestClock.adjust("1001 millis")
-      expect(yield* guard.claim("a", Duration.seconds(1))).toBe(false)
-    }).pipe(Effect.provide(ReplayGuard.layerMemory())))
-})
-
-describe.skipIf(!Support.available)("ReplayGuard contract: Redis", () => {
-  contract(() => RedisReplayGuard.layer().pipe(Layer.provide(Support.layer())))
+describe.skipIf(!Support.available)("ReplayGuard contract (@apikit/testing/StoreContracts): Redis", () => {
+  StoreContracts.replayGuard(() => RedisReplayGuard.layer().pipe(Layer.provide(Support.layer())))
 
   it.scoped("every id key carries the replay window as its TTL (Redis expires it)", () =>
     Effect.gen(function*() {

@@ -2,23 +2,12 @@ import { TokenStore } from "@apikit/auth"
 import { Redis, RedisTokenStore } from "@apikit/redis"
 import * as StoreContracts from "@apikit/testing/StoreContracts"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Deferred, Effect, Fiber, Layer, Redacted } from "effect"
+import { Clock, Deferred, Effect, Fiber, Layer } from "effect"
 import * as Support from "./support/redis.js"
 
-const secret = "sentinel-access-token-7f3a"
-const refresh = "sentinel-refresh-token-9c1d"
+const secret = StoreContracts.sampleSecrets.accessToken
 
-const token = (now: number, access = secret) =>
-  new TokenStore.StoredToken({
-    accessToken: Redacted.make(access),
-    tokenType: "Bearer",
-    obtainedAt: now,
-    expiresAt: now + 3_600_000,
-    refreshToken: Redacted.make(refresh),
-    scope: "projects:read"
-  })
-
-describe.skipIf(!Support.available)("TokenStore contract: Redis", () => {
+describe.skipIf(!Support.available)("TokenStore contract (@apikit/testing/StoreContracts): Redis", () => {
   StoreContracts.tokenStore(() => RedisTokenStore.layer().pipe(Layer.provide(Support.layer())))
 
   it.scoped("every key expires: the token's ttl, or `retain` for entries without one", () =>
@@ -31,8 +20,8 @@ describe.skipIf(!Support.available)("TokenStore contract: Redis", () => {
         RedisTokenStore.layer({ retain: "2 days" }).pipe(Layer.provide(connection))
       )
       const now = yield* Clock.currentTimeMillis
-      yield* store.set("cc", token(now), { ttl: "1 hour" })
-      yield* store.set("connection", token(now))
+      yield* store.set("cc", StoreContracts.sampleToken(now), { ttl: "1 hour" })
+      yield* store.set("connection", StoreContracts.sampleToken(now))
       const ttls = new Map(yield* Support.keysWithTtl(client, prefix))
       expect(ttls.get(`${prefix}token:cc`)).toBeGreaterThan(3_590_000)
       expect(ttls.get(`${prefix}token:cc`)).toBeLessThanOrEqual(3_600_000)

@@ -25,6 +25,7 @@ import * as RetryBudget from "./RetryBudget.js"
  * How `transient` retries.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface TransientOptions {
   /** Retries after the first attempt (default 3). */
@@ -63,6 +64,7 @@ export interface TransientOptions {
  * A retry policy: fits the ApiClient `retry` slot, and {@link retry} runs it on any Effect.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface RetryPolicy extends Policy.RetryPolicy {
   /** Runs an effect under this policy; its ApiErrors are classified, other errors are never retried. */
@@ -76,6 +78,7 @@ export interface RetryPolicy extends Policy.RetryPolicy {
  * client's own `ClientLimit`/`BulkheadFull` rejections.
  *
  * @since 0.1.0
+ * @category guards
  */
 export const isTransient = (error: ApiError.ApiError): boolean => engine.transientReason(error) !== undefined
 
@@ -140,6 +143,7 @@ const settingsOf = (options: TransientOptions): engine.Settings => {
  * code: every call through the policy dies with a message saying which.
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { ApiClient } from "@apikit/http"
  * import { Retry } from "@apikit/retry"
@@ -193,6 +197,7 @@ export const transient = (options: TransientOptions = {}): RetryPolicy => {
  * sample per retry, tagged `client`, `reason` and `attempt` (the attempt that failed).
  *
  * @since 0.1.0
+ * @category metrics
  */
 export const retryDelays: typeof engine.retries = engine.retries
 
@@ -203,6 +208,7 @@ export const retryDelays: typeof engine.retries = engine.retries
  * `NotIdempotent`, `NotReplayable`.
  *
  * @since 0.1.0
+ * @category metrics
  */
 export const giveUps: typeof engine.giveUps = engine.giveUps
 
@@ -212,12 +218,16 @@ export const giveUps: typeof engine.giveUps = engine.giveUps
  * to repeat: that is why you wrap it.
  *
  * @since 0.1.0
+ * @category combinators
  * @example
+ * import { ApiClient } from "@apikit/http"
  * import { Retry } from "@apikit/retry"
  * import { Effect } from "effect"
  *
- * declare const fetchReport: Effect.Effect<string, import("@apikit/http").ApiError.ApiError>
- * const report = fetchReport.pipe(Retry.retry(Retry.transient({ times: 2 })))
+ * const report = Effect.gen(function*() {
+ *   const api = yield* ApiClient.make({ baseUrl: "https://reports.example.com" })
+ *   return yield* api.get("/v1/report").pipe(Retry.retry(Retry.transient({ times: 2 })))
+ * })
  */
 export const retry: {
   (policy: RetryPolicy): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
@@ -230,6 +240,7 @@ export const retry: {
  * When it is spent the original error is returned.
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { Retry } from "@apikit/retry"
  * import { Effect } from "effect"

@@ -18,6 +18,7 @@ import * as Option from "effect/Option"
  * Marks a value as a {@link RetryBudget}.
  *
  * @since 0.1.0
+ * @category symbols
  */
 export const TypeId: unique symbol = Symbol.for("@apikit/retry/RetryBudget")
 
@@ -25,6 +26,7 @@ export const TypeId: unique symbol = Symbol.for("@apikit/retry/RetryBudget")
  * The type of {@link TypeId}.
  *
  * @since 0.1.0
+ * @category symbols
  */
 export type TypeId = typeof TypeId
 
@@ -33,6 +35,7 @@ export type TypeId = typeof TypeId
  * their retries together.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface RetryBudget {
   readonly [TypeId]: TypeId
@@ -48,6 +51,7 @@ export interface RetryBudget {
  * How a budget is sized.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** Retries allowed per call over the window, e.g. 0.2 for 20%. */
@@ -67,6 +71,7 @@ const slots = 10
  * once (in a layer) and share it.
  *
  * @since 0.1.0
+ * @category constructors
  * @example
  * import { Retry } from "@apikit/retry"
  * import { Effect } from "effect"

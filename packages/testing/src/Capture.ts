@@ -29,6 +29,7 @@ import * as Tracer from "effect/Tracer"
  * One captured log line.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface CapturedLog {
   readonly level: string
@@ -43,6 +44,7 @@ export interface CapturedLog {
  * One captured span.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface CapturedSpan {
   readonly name: string
@@ -57,6 +59,7 @@ export interface CapturedSpan {
  * The captured logs and spans.
  *
  * @since 0.1.0
+ * @category services
  */
 export class Capture extends Context.Tag("@apikit/testing/Capture")<Capture, {
   readonly logs: ReadonlyArray<CapturedLog>
@@ -71,6 +74,7 @@ let ids = 0
  * A layer that captures logs (at every level) and spans, and provides {@link Capture}.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layer: Layer.Layer<Capture> = Layer.unwrapEffect(Effect.sync(() => {
   const logs: Array<CapturedLog> = []

@@ -25,6 +25,7 @@ import * as MockHttp from "./MockHttp.js"
  * A GraphQL request as an operation handler sees it.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface GraphQLRequest {
   readonly operationName: string | undefined
@@ -38,6 +39,7 @@ export interface GraphQLRequest {
  * repeats), or a function of the request.
  *
  * @since 0.1.0
+ * @category models
  */
 export type OperationHandler =
   | MockHttp.Reply
@@ -48,6 +50,7 @@ export type OperationHandler =
  * An error as a GraphQL server writes it in `errors[]`.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface ErrorShape {
   readonly message: string
@@ -61,6 +64,7 @@ export interface ErrorShape {
  * A 200 response with `data` (and `extensions`, such as a cost report, when given).
  *
  * @since 0.1.0
+ * @category replies
  */
 export const data = (
   value: unknown,
@@ -76,6 +80,7 @@ export const data = (
  * A response with `errors` (status 200 unless given), with partial `data` when given.
  *
  * @since 0.1.0
+ * @category replies
  */
 export const errors = (
   list: ReadonlyArray<ErrorShape>,
@@ -96,6 +101,7 @@ export const errors = (
  * Replies played in order, one per request of the operation; the last repeats.
  *
  * @since 0.1.0
+ * @category replies
  */
 export const sequence = MockHttp.sequence
 
@@ -112,6 +118,7 @@ const operationName = (body: Record<string, unknown>): string | undefined => {
  * counters live with the route: make the routes in each test.
  *
  * @since 0.1.0
+ * @category routes
  */
 export const endpoint = (pattern: string, operations: Readonly<Record<string, OperationHandler>>): MockHttp.Route => {
   const counters = new Map<string, number>()
@@ -153,6 +160,7 @@ export const endpoint = (pattern: string, operations: Readonly<Record<string, Op
  * How many GraphQL requests named `operation` were sent.
  *
  * @since 0.1.0
+ * @category accessors
  */
 export const count = (operation: string): Effect.Effect<number, never, MockHttp.MockHttp> =>
   Effect.map(

@@ -29,6 +29,7 @@ import * as Ref from "effect/Ref"
  * A request as a handler sees it.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface MockRequest {
   readonly method: HttpMethod.HttpMethod
@@ -47,6 +48,7 @@ export interface MockRequest {
  * A recorded request, as the recorder keeps it.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface RecordedRequest extends MockRequest {
   /** The route pattern it matched. */
@@ -57,6 +59,7 @@ export interface RecordedRequest extends MockRequest {
  * What a route answers.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Reply =
   | {
@@ -73,6 +76,7 @@ export type Reply =
  * A route handler: a reply, or a function of the request to a reply (or an effect of one).
  *
  * @since 0.1.0
+ * @category models
  */
 export type Handler =
   | Reply
@@ -83,6 +87,7 @@ export type Handler =
  * Replies played in order, one per request; the last one repeats.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Sequence {
   readonly _tag: "Sequence"
@@ -94,6 +99,7 @@ export interface Sequence {
  * the rest). A pattern that starts with `http://` or `https://` also matches the origin.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Route {
   readonly method: HttpMethod.HttpMethod | "*"
@@ -105,6 +111,7 @@ export interface Route {
  * A response with a JSON body.
  *
  * @since 0.1.0
+ * @category replies
  */
 export const json = (status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): Reply => ({
   _tag: "Response",
@@ -117,6 +124,7 @@ export const json = (status: number, body: unknown, headers: Readonly<Record<str
  * A response with a text (or byte) body.
  *
  * @since 0.1.0
+ * @category replies
  */
 export const text = (
   status: number,
@@ -128,6 +136,7 @@ export const text = (
  * A response with no body.
  *
  * @since 0.1.0
+ * @category replies
  */
 export const status = (status: number, headers: Readonly<Record<string, string>> = {}): Reply => ({
   _tag: "Response",
@@ -141,6 +150,7 @@ export const status = (status: number, headers: Readonly<Record<string, string>>
  * `ECONNREFUSED`, `ENOTFOUND`, `CERT_HAS_EXPIRED`, ...).
  *
  * @since 0.1.0
+ * @category replies
  */
 export const transportError = (code = "ECONNRESET"): Reply => ({ _tag: "TransportError", code })
 
@@ -148,6 +158,7 @@ export const transportError = (code = "ECONNRESET"): Reply => ({ _tag: "Transpor
  * Answers after `duration` of Effect clock time (driven by `TestClock` in tests).
  *
  * @since 0.1.0
+ * @category replies
  */
 export const delay = (duration: Duration.DurationInput, reply: Reply): Reply => ({
   _tag: "Delay",
@@ -159,6 +170,7 @@ export const delay = (duration: Duration.DurationInput, reply: Reply): Reply => 
  * Never answers; the caller's timeout (or interruption) ends the request.
  *
  * @since 0.1.0
+ * @category replies
  */
 export const hang: Reply = { _tag: "Hang" }
 
@@ -166,6 +178,7 @@ export const hang: Reply = { _tag: "Hang" }
  * Plays replies in order, one per request; the last repeats.
  *
  * @since 0.1.0
+ * @category replies
  */
 export const sequence = (...replies: [Reply, ...Array<Reply>]): Sequence => ({ _tag: "Sequence", replies })
 
@@ -173,6 +186,7 @@ export const sequence = (...replies: [Reply, ...Array<Reply>]): Sequence => ({ _
  * A route for a method and a path pattern.
  *
  * @since 0.1.0
+ * @category routes
  */
 export const route = (method: HttpMethod.HttpMethod | "*", pattern: string, handler: Handler): Route => ({
   method,
@@ -180,21 +194,37 @@ export const route = (method: HttpMethod.HttpMethod | "*", pattern: string, hand
   handler
 })
 
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category routes
+ */
 export const get = (pattern: string, handler: Handler): Route => route("GET", pattern, handler)
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category routes
+ */
 export const post = (pattern: string, handler: Handler): Route => route("POST", pattern, handler)
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category routes
+ */
 export const put = (pattern: string, handler: Handler): Route => route("PUT", pattern, handler)
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category routes
+ */
 export const patch = (pattern: string, handler: Handler): Route => route("PATCH", pattern, handler)
-/** @since 0.1.0 */
+/**
+ * @since 0.1.0
+ * @category routes
+ */
 export const del = (pattern: string, handler: Handler): Route => route("DELETE", pattern, handler)
 
 /**
  * The recorder of a MockHttp layer: what was sent, in order.
  *
  * @since 0.1.0
+ * @category services
  */
 export class MockHttp extends Context.Tag("@apikit/testing/MockHttp")<MockHttp, {
   readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
@@ -205,6 +235,7 @@ export class MockHttp extends Context.Tag("@apikit/testing/MockHttp")<MockHttp, 
  * Every request sent so far.
  *
  * @since 0.1.0
+ * @category accessors
  */
 export const requests: Effect.Effect<ReadonlyArray<RecordedRequest>, never, MockHttp> = Effect.flatMap(
   MockHttp,
@@ -215,6 +246,7 @@ export const requests: Effect.Effect<ReadonlyArray<RecordedRequest>, never, Mock
  * How many requests were sent, optionally only those matching a method and/or route pattern.
  *
  * @since 0.1.0
+ * @category accessors
  */
 export const count = (
   filter: { readonly method?: HttpMethod.HttpMethod; readonly route?: string } = {}
@@ -319,6 +351,7 @@ const describe = (routes: ReadonlyArray<Route>) =>
  * message lists the routes: it is a mistake in the test, not an API failure to handle.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layer = (routes: ReadonlyArray<Route>): Layer.Layer<HttpClient.HttpClient | MockHttp> =>
   Layer.effectContext(Effect.gen(function*() {

@@ -35,6 +35,7 @@ import * as server from "./internal/sandbox/server.js"
  * An API client the sandbox knows: OAuth2 client credentials and, optionally, an API key.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Client {
   readonly clientId: string
@@ -47,6 +48,7 @@ export interface Client {
  * The client the sandbox accepts when `clients` is not given. Not a secret: it is a public test fixture.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const defaultClient: {
   readonly clientId: "sandbox-client"
@@ -60,6 +62,7 @@ export const defaultClient: {
  * roll, so their rates must add up to at most 1. Latency is rolled separately.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Faults {
   /** Share of requests answered 500/502/503 before they are processed. */
@@ -83,25 +86,29 @@ export interface Faults {
   readonly latencyRate?: number | undefined
 }
 
-/**
- * Faults that are not valid: a rate outside [0, 1], exclusive rates adding up to more
- * than 1, or a `--faults` string that does not parse.
- *
- * @since 0.1.0
- */
-export { InvalidFaults } from "./internal/sandbox/faults.js"
-
-/**
- * Options that are not valid: a non-positive rate limit, a negative lifetime, too few webhook attempts.
- *
- * @since 0.1.0
- */
-export { InvalidOptions } from "./internal/sandbox/faults.js"
+export {
+  /**
+   * Faults that are not valid: a rate outside [0, 1], exclusive rates adding up to more
+   * than 1, or a `--faults` string that does not parse.
+   *
+   * @since 0.1.0
+   * @category errors
+   */
+  InvalidFaults,
+  /**
+   * Options that are not valid: a non-positive rate limit, a negative lifetime, too few webhook attempts.
+   *
+   * @since 0.1.0
+   * @category errors
+   */
+  InvalidOptions
+} from "./internal/sandbox/faults.js"
 
 /**
  * How the sandbox behaves.
  *
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** The port on 127.0.0.1 (default 0: a free port). */
@@ -139,6 +146,7 @@ export interface Options {
  * What the sandbox observed. Also served as JSON at `GET /_stats`.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Stats {
   /** Requests to `/oauth/token`, `/v1/*` and `/graphql` (the `/_` control paths are not counted). */
@@ -174,6 +182,7 @@ export interface Stats {
  * A running sandbox.
  *
  * @since 0.1.0
+ * @category services
  */
 export class Sandbox extends Context.Tag("@apikit/testing/Sandbox")<Sandbox, {
   /** `http://127.0.0.1:<port>`; the API lives under `/v1` and at `/graphql`, the token endpoint at `/oauth/token`. */
@@ -193,6 +202,7 @@ export class Sandbox extends Context.Tag("@apikit/testing/Sandbox")<Sandbox, {
  * token expiry, rate-limit windows, latency and webhook retries.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layer = (options: Options = {}): Layer.Layer<Sandbox, ServeError | InvalidFaults | InvalidOptions> =>
   Layer.scoped(Sandbox, server.make(options))
@@ -202,6 +212,7 @@ export const layer = (options: Options = {}): Layer.Layer<Sandbox, ServeError | 
  * the running sandbox, e.g. to print its URL.
  *
  * @since 0.1.0
+ * @category running
  */
 export const serve = <E = never, R = never>(
   options: Options = {},
@@ -219,6 +230,7 @@ export const serve = <E = never, R = never>(
  * `none` (or an empty string) means no faults.
  *
  * @since 0.1.0
+ * @category parsing
  * @example
  * import { Sandbox } from "@apikit/testing"
  *

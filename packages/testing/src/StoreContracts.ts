@@ -9,11 +9,14 @@
  *
  * describe("my circuit-breaker store", () => StoreContracts.circuitBreakerStore(() => MyStore.layer))
  * describe("my token store", () => StoreContracts.tokenStore(() => MyTokenStore.layer))
+ * describe("my rate limiter store", () => StoreContracts.rateLimiterStore(() => MyLimiterStore.layer))
+ * describe("my quota store", () => StoreContracts.quotaStore(() => MyQuotaStore.layer))
+ * describe("my replay guard", () => StoreContracts.replayGuard(() => MyReplayGuard.layer))
  * ```
  *
  * `layer` is called once per test and must give a store with no state yet (a
  * fresh key prefix, for a shared server). Time is passed to circuit stores as
- * `now` and read from the Clock by token stores, so `TestClock` drives both.
+ * `now` and read from the Clock by the others, so `TestClock` drives them all.
  * This module imports vitest: import it from test files only (it is not
  * re-exported from `@apikit/testing`).
  *
@@ -22,10 +25,15 @@
 import * as TokenStore from "@apikit/auth/TokenStore"
 import * as CircuitBreaker from "@apikit/circuit-breaker/CircuitBreaker"
 import * as Store from "@apikit/circuit-breaker/CircuitBreakerStore"
+import * as QuotaStore from "@apikit/rate-limit/QuotaStore"
+import * as ReplayGuard from "@apikit/webhooks/ReplayGuard"
+import * as RateLimiter from "@effect/experimental/RateLimiter"
 import { expect, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Layer from "effect/Layer"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
@@ -280,16 +288,32 @@ export const circuitBreakerStore = (layer: () => Layer.Layer<Store.CircuitBreake
     }))
 }
 
-const secret = "sentinel-access-token-7f3a"
-const refresh = "sentinel-refresh-token-9c1d"
+/**
+ * The sentinel secrets of {@link sampleToken}: a store's own tests can check
+ * that neither shows up where it must not (an error message, a log line).
+ *
+ * @since 0.1.0
+ * @category fixtures
+ */
+export const sampleSecrets = {
+  accessToken: "sentinel-access-token-7f3a",
+  refreshToken: "sentinel-refresh-token-9c1d"
+} as const
 
-const token = (now: number, access = secret) =>
+/**
+ * The token set the token store contract stores: obtained at `now`, valid for
+ * an hour, with a refresh token and a scope, for a store's own further tests.
+ *
+ * @since 0.1.0
+ * @category fixtures
+ */
+export const sampleToken = (now: number, accessToken: string = sampleSecrets.accessToken): TokenStore.StoredToken =>
   new TokenStore.StoredToken({
-    accessToken: Redacted.make(access),
+    accessToken: Redacted.make(accessToken),
     tokenType: "Bearer",
     obtainedAt: now,
     expiresAt: now + 3_600_000,
-    refreshToken: Redacted.make(refresh),
+    refreshToken: Redacted.make(sampleSecrets.refreshToken),
     scope: "projects:read"
   })
 
@@ -307,10 +331,10 @@ export const tokenStore = (layer: () => Layer.Layer<TokenStore.TokenStore, unkno
       const store = yield* TokenStore.TokenStore
       const now = yield* Clock.currentTimeMillis
       expect(Option.isNone(yield* store.get("crm"))).toBe(true)
-      yield* store.set("crm", token(now))
+      yield* store.set("crm", sampleToken(now))
       const read = Option.getOrThrow(yield* store.get("crm"))
-      expect(Redacted.value(read.accessToken)).toBe(secret)
-      expect(Redacted.value(read.refreshToken!)).toBe(refresh)
+      expect(Redacted.value(read.accessToken)).toBe(sampleSecrets.accessToken)
+      expect(Redacted.value(read.refreshToken!)).toBe(sampleSecrets.refreshToken)
       expect(read.expiresAt).toBe(now + 3_600_000)
       expect(read.scope).toBe("projects:read")
       yield* store.delete("crm")
@@ -321,7 +345,7 @@ export const tokenStore = (layer: () => Layer.Layer<TokenStore.TokenStore, unkno
     Effect.gen(function*() {
       const store = yield* TokenStore.TokenStore
       const now = yield* Clock.currentTimeMillis
-      yield* store.set("crm", token(now), { ttl: "1 minute" })
+      yield* store.set("crm", sampleToken(now), { ttl: "1 minute" })
       yield* TestClock.adjust("59 seconds")
       expect(Option.isSome(yield* store.get("crm"))).toBe(true)
       yield* TestClock.adjust("1 second")
@@ -332,8 +356,240 @@ export const tokenStore = (layer: () => Layer.Layer<TokenStore.TokenStore, unkno
     Effect.gen(function*() {
       const store = yield* TokenStore.TokenStore
       const now = yield* Clock.currentTimeMillis
-      yield* store.set("crm", token(now, "first"))
-      yield* store.set("crm", token(now, "second"))
+      yield* store.set("crm", sampleToken(now, "first"))
+      yield* store.set("crm", sampleToken(now, "second"))
       expect(Redacted.value(Option.getOrThrow(yield* store.get("crm")).accessToken)).toBe("second")
+    }).pipe(Effect.provide(layer())))
+}
+
+/**
+ * The rate limiter store contract (`@effect/experimental`'s `RateLimiterStore`,
+ * which apikit's limiter runs on): fixed window and token bucket, failing and
+ * delaying, independent keys, and token-bucket answers exactly as
+ * `@effect/experimental`'s own memory store over 300 random takes on the Clock.
+ *
+ * @since 0.1.0
+ * @category contracts
+ */
+export const rateLimiterStore = (layer: () => Layer.Layer<RateLimiter.RateLimiterStore, unknown>): void => {
+  it.effect("fixed window, fail: `limit` permits, then RateLimitExceeded with the time to the window's end", () =>
+    Effect.gen(function*() {
+      const limiter = yield* RateLimiter.make
+      const take = limiter.consume({ key: "crm", limit: 3, window: "10 seconds", onExceeded: "fail" })
+      const results = [yield* take, yield* take, yield* take]
+      expect(results.map((r) => r.remaining)).toEqual([2, 1, 0])
+      const error = yield* Effect.flip(take)
+      expect(error.reason).toBe("Exceeded")
+      if (error.reason === "Exceeded") {
+        expect(Duration.toMillis(error.retryAfter)).toBeGreaterThan(9000)
+        // A store that keeps whole milliseconds may round each 3333.3 ms period up: at most 1 ms per permit late.
+        expect(Duration.toMillis(error.retryAfter)).toBeLessThanOrEqual(10_003)
+      }
+      // Keys are independent.
+      expect((yield* limiter.consume({ key: "billing", limit: 3, window: "10 seconds", onExceeded: "fail" })).remaining)
+        .toBe(2)
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("fixed window, delay: the permit after `limit` waits about one window", () =>
+    Effect.gen(function*() {
+      const limiter = yield* RateLimiter.make
+      const take = limiter.consume({ key: "crm", limit: 2, window: "10 seconds", onExceeded: "delay" })
+      expect(Duration.toMillis((yield* take).delay)).toBe(0)
+      expect(Duration.toMillis((yield* take).delay)).toBe(0)
+      const third = Duration.toMillis((yield* take).delay)
+      expect(third).toBeGreaterThan(9000)
+      expect(third).toBeLessThanOrEqual(10_000)
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("token bucket, fail: a burst of `limit`, then the wait for one refill", () =>
+    Effect.gen(function*() {
+      const limiter = yield* RateLimiter.make
+      const take = limiter.consume({
+        key: "crm",
+        limit: 2,
+        window: "1 second",
+        algorithm: "token-bucket",
+        onExceeded: "fail"
+      })
+      expect((yield* take).remaining).toBe(1)
+      expect((yield* take).remaining).toBe(0)
+      const error = yield* Effect.flip(take)
+      if (error.reason !== "Exceeded") return expect.unreachable(error.message)
+      expect(Duration.toMillis(error.retryAfter)).toBe(500)
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("token bucket, delay: overflow goes negative and says how long to wait", () =>
+    Effect.gen(function*() {
+      const limiter = yield* RateLimiter.make
+      const take = limiter.consume({ key: "crm", limit: 2, window: "1 second", algorithm: "token-bucket" })
+      yield* take
+      yield* take
+      const third = yield* limiter.consume({
+        key: "crm",
+        limit: 2,
+        window: "1 second",
+        algorithm: "token-bucket",
+        onExceeded: "delay"
+      })
+      expect(Duration.toMillis(third.delay)).toBe(500)
+    }).pipe(Effect.provide(layer())))
+
+  it.scoped("token bucket: answers exactly as @effect/experimental's memory store over 300 random takes", () =>
+    Effect.gen(function*() {
+      const store = Context.get(yield* Layer.build(layer()), RateLimiter.RateLimiterStore)
+      const reference = Context.get(yield* Layer.build(RateLimiter.layerStoreMemory), RateLimiter.RateLimiterStore)
+      const random = lcg(42)
+      const answers: Array<[number, number]> = []
+      for (let i = 0; i < 300; i++) {
+        yield* TestClock.adjust(Duration.millis(Math.floor(random() * 120)))
+        const take = {
+          key: random() < 0.5 ? "a" : "b",
+          tokens: 1 + Math.floor(random() * 3),
+          limit: 5,
+          refillRate: Duration.millis(100),
+          allowOverflow: random() < 0.3
+        }
+        answers.push([yield* reference.tokenBucket(take), yield* store.tokenBucket(take)])
+      }
+      expect(answers.map(([, r]) => r)).toEqual(answers.map(([m]) => m))
+      // Both refills and refusals happened, or the comparison proves little.
+      expect(answers.some(([m]) => m < 0)).toBe(true)
+      expect(answers.some(([m]) => m >= 3)).toBe(true)
+    }))
+}
+
+const quotaWindow = 1000
+const quotaLimit = 100
+
+/**
+ * The quota store contract (`@apikit/rate-limit`'s `QuotaStore`, the budget
+ * an adaptive limiter learns from the server's headers): admissions against
+ * what the server said minus what is in flight, stale answers that lower a
+ * budget but never raise it, weighted costs, a configured limit below the
+ * server's, pauses, and the window rolling over at the reset on the Clock.
+ *
+ * @since 0.1.0
+ * @category contracts
+ */
+export const quotaStore = (layer: () => Layer.Layer<QuotaStore.QuotaStore, unknown>): void => {
+  const W = quotaWindow
+  const LIMIT = quotaLimit
+  const admitted = (a: QuotaStore.Admission) => a._tag === "Admitted"
+
+  it.effect("nothing known: admits; told r=2 with 1 in flight: one more, then wait for the reset", () =>
+    Effect.gen(function*() {
+      const store = yield* QuotaStore.QuotaStore
+      const now = yield* Clock.currentTimeMillis
+      const a = yield* store.acquire("k", 1, LIMIT, W)
+      const b = yield* store.acquire("k", 1, LIMIT, W)
+      expect([a, b].every(admitted)).toBe(true)
+      const epoch = a._tag === "Admitted" ? a.epoch : -1
+      // a is answered: 2 remain until now+1000; b is still in flight.
+      const s = yield* store.release(
+        "k",
+        { cost: 1, epoch, sent: true },
+        { limit: 10, remaining: 2, resetAt: now + W },
+        W
+      )
+      expect(s).toEqual({ changed: true, limit: 10, window: undefined, available: 1 })
+      expect(admitted(yield* store.acquire("k", 1, LIMIT, W))).toBe(true)
+      expect(yield* store.acquire("k", 1, LIMIT, W)).toEqual({ _tag: "Wait", until: now + W, paused: false })
+      // b's answer is stale (8 remaining: it was counted before a's 2). Its place is free,
+      // as the 2 already counted it, but the 8 does not re-open the gate.
+      yield* store.release("k", { cost: 1, epoch, sent: true }, { limit: 10, remaining: 8, resetAt: now + W }, W)
+      expect(admitted(yield* store.acquire("k", 1, LIMIT, W))).toBe(true)
+      expect((yield* store.acquire("k", 1, LIMIT, W))._tag).toBe("Wait")
+      // At the reset the window rolls: the server's limit, minus what is still in flight.
+      yield* TestClock.adjust(W)
+      const results = []
+      for (let i = 0; i < 12; i++) results.push(yield* store.acquire("k", 1, LIMIT, W))
+      // 10, minus the two still in flight from the last window.
+      expect(results.filter(admitted).length).toBe(8)
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("an answer from an older window lowers this one's budget, never raises it; an unsent call is free", () =>
+    Effect.gen(function*() {
+      const store = yield* QuotaStore.QuotaStore
+      const now = yield* Clock.currentTimeMillis
+      yield* store.observe("k", { limit: 5, remaining: 0, resetAt: now + W }, W)
+      yield* TestClock.adjust(W)
+      const a = yield* store.acquire("k", 1, LIMIT, W)
+      expect(a._tag).toBe("Admitted")
+      const epoch = a._tag === "Admitted" ? a.epoch : -1
+      // Calls of the window before, answered late: the server counted them in this one.
+      yield* store.release("k", { cost: 1, epoch: epoch - 1, sent: true }, { remaining: 3, resetAt: now + W }, W)
+      yield* store.release("k", { cost: 1, epoch: epoch - 1, sent: true }, { remaining: 4, resetAt: now + W }, W)
+      const s = yield* store.release("k", { cost: 1, epoch, sent: false }, undefined, W)
+      expect(s.available).toBe(3)
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("costs: a cost above the server's limit is never admitted; weighted budgets", () =>
+    Effect.gen(function*() {
+      const store = yield* QuotaStore.QuotaStore
+      const now = yield* Clock.currentTimeMillis
+      yield* store.observe("gql", { limit: 1000, remaining: 100, resetAt: now + 10_000 }, 10_000)
+      expect(yield* store.acquire("gql", 1001, 1_000_000, 10_000)).toEqual({ _tag: "TooCostly", limit: 1000 })
+      expect((yield* store.acquire("gql", 60, 1_000_000, 10_000))._tag).toBe("Admitted")
+      expect((yield* store.acquire("gql", 50, 1_000_000, 10_000))._tag).toBe("Wait")
+      expect((yield* store.acquire("gql", 40, 1_000_000, 10_000))._tag).toBe("Admitted")
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("a configured limit below the server's caps it, when the server names its window", () =>
+    Effect.gen(function*() {
+      const store = yield* QuotaStore.QuotaStore
+      const now = yield* Clock.currentTimeMillis
+      // The server allows 10 per second and has counted 2; configured: 5 per second.
+      yield* store.observe("k", { limit: 10, remaining: 8, resetAt: now + W, window: W }, W)
+      const results = []
+      for (let i = 0; i < 5; i++) results.push((yield* store.acquire("k", 1, 5, W))._tag)
+      expect(results).toEqual(["Admitted", "Admitted", "Admitted", "Wait", "Wait"])
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("a pause: a later one wins, an earlier one does not shorten it; a reset in the past is now", () =>
+    Effect.gen(function*() {
+      const store = yield* QuotaStore.QuotaStore
+      yield* TestClock.adjust("1 minute")
+      const now = yield* Clock.currentTimeMillis
+      yield* store.observe("k", { pauseUntil: now + 5000 }, W)
+      yield* store.observe("k", { pauseUntil: now + 1000 }, W)
+      expect(yield* store.acquire("k", 1, LIMIT, W)).toEqual({ _tag: "Wait", until: now + 5000, paused: true })
+      yield* store.observe("other", { limit: 10, remaining: 0, resetAt: now - 5000 }, W)
+      expect((yield* store.acquire("other", 1, LIMIT, W))._tag).toBe("Admitted")
+    }).pipe(Effect.provide(layer())))
+}
+
+/**
+ * The webhook replay guard contract (`@apikit/webhooks`'s `ReplayGuard`): a
+ * delivery id is claimed once and a second claim is a replay, a released id
+ * (its handler failed) can be processed again, and `ReplayGuard.check` fails
+ * with `Replayed`. How an id expires after its ttl is the store's own (on the
+ * Clock in memory, by the server's expiry in Redis), so it is not part of it.
+ *
+ * @since 0.1.0
+ * @category contracts
+ */
+export const replayGuard = (layer: () => Layer.Layer<ReplayGuard.ReplayGuard, unknown>): void => {
+  it.effect("claims a delivery id once; a second claim is a replay", () =>
+    Effect.gen(function*() {
+      const guard = yield* ReplayGuard.ReplayGuard
+      expect(yield* guard.claim("svix:msg_1", Duration.minutes(5))).toBe(false)
+      expect(yield* guard.claim("svix:msg_1", Duration.minutes(5))).toBe(true)
+      expect(yield* guard.claim("svix:msg_2", Duration.minutes(5))).toBe(false)
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("a released id can be processed again (its handler failed)", () =>
+    Effect.gen(function*() {
+      const guard = yield* ReplayGuard.ReplayGuard
+      expect(yield* guard.claim("github:d1", Duration.minutes(5))).toBe(false)
+      yield* guard.release("github:d1")
+      expect(yield* guard.claim("github:d1", Duration.minutes(5))).toBe(false)
+      expect(yield* guard.claim("github:d1", Duration.minutes(5))).toBe(true)
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("check fails with Replayed for a repeated id", () =>
+    Effect.gen(function*() {
+      yield* ReplayGuard.check("stripe", "evt_1", "5 minutes")
+      const error = yield* Effect.flip(ReplayGuard.check("stripe", "evt_1", "5 minutes"))
+      expect(error.reason).toBe("Replayed")
     }).pipe(Effect.provide(layer())))
 }

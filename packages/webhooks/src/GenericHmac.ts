@@ -27,6 +27,7 @@ import * as Webhook from "./Webhook.js"
 
 /**
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   readonly secrets: Webhook.Secrets
@@ -51,6 +52,7 @@ export interface Options {
  * `{body}` exactly once, and `{timestamp}` / `{id}` only when their headers are set.
  *
  * @since 0.1.0
+ * @category verification
  */
 export const verifier = (options: Options): Either.Either<Webhook.Verifier, Webhook.WebhookConfigError> => {
   const scheme = options.scheme ?? "generic-hmac"

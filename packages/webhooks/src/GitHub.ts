@@ -12,6 +12,7 @@ import type * as Webhook from "./Webhook.js"
 
 /**
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   readonly secrets: Webhook.Secrets
@@ -26,6 +27,7 @@ const header = "x-hub-signature-256"
  * Makes a verifier for GitHub deliveries.
  *
  * @since 0.1.0
+ * @category verification
  */
 export const verifier = (options: Options): Webhook.Verifier =>
   HmacScheme.verifier({
@@ -44,6 +46,7 @@ export const verifier = (options: Options): Webhook.Verifier =>
  * The event type of a GitHub delivery (`X-GitHub-Event`), for the receiver's `eventType` option.
  *
  * @since 0.1.0
+ * @category accessors
  */
 export const eventType = (_json: unknown, headers: Webhook.HeadersInput): string | undefined => {
   const value = optionalHeader(scheme, headers, "x-github-event")
@@ -54,6 +57,7 @@ export const eventType = (_json: unknown, headers: Webhook.HeadersInput): string
  * Signs a body the way GitHub does (with the first secret).
  *
  * @since 0.1.0
+ * @category signing
  */
 export const sign = (secrets: Webhook.Secrets, body: Uint8Array | string): Record<string, string> => {
   const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body

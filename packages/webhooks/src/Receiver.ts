@@ -44,6 +44,7 @@ import * as Webhook from "./Webhook.js"
  * A verified, decoded delivery, as a handler sees it.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Delivery<A> {
   readonly event: A
@@ -59,6 +60,7 @@ export interface Delivery<A> {
  * One event type, its Schema and its handler.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Route<E, R> {
   readonly type: string
@@ -70,6 +72,7 @@ export interface Route<E, R> {
  * Routes deliveries of event type `type` to `handle`, after decoding them with `schema`.
  *
  * @since 0.1.0
+ * @category routes
  */
 export const on = <A, I, E, R>(
   type: string,
@@ -83,6 +86,7 @@ export const on = <A, I, E, R>(
 
 /**
  * @since 0.1.0
+ * @category options
  */
 export interface Options<Routes extends ReadonlyArray<Route<any, any>>, FE, FR> {
   readonly verifier: Webhook.Verifier
@@ -108,6 +112,7 @@ export interface Options<Routes extends ReadonlyArray<Route<any, any>>, FE, FR> 
  * What the receiver answers: a status and a short, generic body.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Answer {
   readonly status: number
@@ -213,6 +218,7 @@ const parseBody = (
  * webhooks in a server that is not the platform's; {@link make} wraps it.
  *
  * @since 0.1.0
+ * @category handling
  */
 export const handle = <const Routes extends ReadonlyArray<Route<any, any>>, FE = never, FR = never>(
   options: Options<Routes, FE, FR>,
@@ -285,6 +291,7 @@ const defaultUrl = (request: HttpServerRequest.HttpServerRequest): string =>
  * The receiver as a platform HTTP handler: mount it with `HttpRouter.post`.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = <const Routes extends ReadonlyArray<Route<any, any>>, FE = never, FR = never>(
   options: Options<Routes, FE, FR>

@@ -20,6 +20,7 @@ import { WebhookError } from "./Webhook.js"
  * can be processed when the provider sends it again.
  *
  * @since 0.1.0
+ * @category services
  */
 export class ReplayGuard extends Context.Tag("@apikit/webhooks/ReplayGuard")<ReplayGuard, {
   /** Remembers `key` for `ttl`; `true` when it was already remembered (a replay). */
@@ -32,6 +33,7 @@ export class ReplayGuard extends Context.Tag("@apikit/webhooks/ReplayGuard")<Rep
  * are dropped first). Expiry uses the Effect `Clock`.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layerMemory = (options: { readonly maxEntries?: number } = {}): Layer.Layer<ReplayGuard> =>
   Layer.sync(ReplayGuard, () => {
@@ -62,6 +64,7 @@ export const layerMemory = (options: { readonly maxEntries?: number } = {}): Lay
  * Claims a delivery id for `ttl`, failing with `WebhookError` `Replayed` when it was seen before.
  *
  * @since 0.1.0
+ * @category replay protection
  */
 export const check = (
   scheme: string,

@@ -36,6 +36,7 @@ import type * as Webhook from "./Webhook.js"
  * The waits before each retry: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (eight attempts in all).
  *
  * @since 0.1.0
+ * @category constants
  */
 export const defaultSchedule: ReadonlyArray<Duration.Duration> = [
   Duration.seconds(5),
@@ -49,6 +50,7 @@ export const defaultSchedule: ReadonlyArray<Duration.Duration> = [
 
 /**
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   readonly url: string
@@ -73,6 +75,7 @@ export interface Options {
  * The outcome of one attempt.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Attempt {
   /** 1-based. */
@@ -92,6 +95,7 @@ export interface Attempt {
  * How a delivery ended, with every attempt.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Report {
   readonly id: string
@@ -108,6 +112,7 @@ type Sent =
  * (the outcome is data). Fails only when a secret is not a valid `whsec_` secret.
  *
  * @since 0.1.0
+ * @category delivery
  */
 export const deliver = (options: Options): Effect.Effect<Report, Webhook.WebhookConfigError, HttpClient.HttpClient> =>
   Effect.gen(function*() {

@@ -12,6 +12,7 @@ import type * as Webhook from "./Webhook.js"
 
 /**
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   readonly secrets: Webhook.Secrets
@@ -26,6 +27,7 @@ const header = "x-shopify-hmac-sha256"
  * Makes a verifier for Shopify deliveries.
  *
  * @since 0.1.0
+ * @category verification
  */
 export const verifier = (options: Options): Webhook.Verifier =>
   HmacScheme.verifier({
@@ -43,6 +45,7 @@ export const verifier = (options: Options): Webhook.Verifier =>
  * The topic of a Shopify delivery (`X-Shopify-Topic`), for the receiver's `eventType` option.
  *
  * @since 0.1.0
+ * @category accessors
  */
 export const eventType = (_json: unknown, headers: Webhook.HeadersInput): string | undefined => {
   const value = optionalHeader(scheme, headers, "x-shopify-topic")
@@ -53,6 +56,7 @@ export const eventType = (_json: unknown, headers: Webhook.HeadersInput): string
  * Signs a body the way Shopify does (with the first secret).
  *
  * @since 0.1.0
+ * @category signing
  */
 export const sign = (secrets: Webhook.Secrets, body: Uint8Array | string): Record<string, string> => {
   const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body

@@ -10,6 +10,7 @@ import * as Webhook from "./Webhook.js"
 
 /**
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   readonly secrets: Webhook.Secrets
@@ -25,6 +26,7 @@ const tsHeader = "x-slack-request-timestamp"
  * Makes a verifier for Slack requests.
  *
  * @since 0.1.0
+ * @category verification
  */
 export const verifier = (options: Options): Webhook.Verifier => {
   const keys = utf8Keys(options.secrets)
@@ -54,6 +56,7 @@ export const verifier = (options: Options): Webhook.Verifier => {
  * Signs a body the way Slack does (with the first secret).
  *
  * @since 0.1.0
+ * @category signing
  */
 export const sign = (
   secrets: Webhook.Secrets,
@@ -72,6 +75,7 @@ export const sign = (
  * receiver's `challenge` option (Slack expects it echoed with a 200).
  *
  * @since 0.1.0
+ * @category accessors
  */
 export const urlVerification = (json: unknown): string | undefined => {
   if (typeof json !== "object" || json === null) return undefined
@@ -84,6 +88,7 @@ export const urlVerification = (json: unknown): string | undefined => {
  * `event_callback`, else the outer `type`), for the receiver's `eventType` option.
  *
  * @since 0.1.0
+ * @category accessors
  */
 export const eventType = (json: unknown): string | undefined => {
   if (typeof json !== "object" || json === null) return undefined

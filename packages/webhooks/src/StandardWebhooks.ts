@@ -44,6 +44,7 @@ import * as Webhook from "./Webhook.js"
 
 /**
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** `whsec_` secrets (the prefix is optional); any of them may match. */
@@ -63,6 +64,7 @@ const svixNames = { id: "svix-id", timestamp: "svix-timestamp", signature: "svix
  * Decodes a `whsec_` secret into its HMAC key bytes.
  *
  * @since 0.1.0
+ * @category signing
  */
 export const secretKey = (secret: Redacted.Redacted<string>): Either.Either<Uint8Array, Webhook.WebhookConfigError> => {
   const raw = Redacted.value(secret)
@@ -99,6 +101,7 @@ const hasBase64Signature = (signatures: string, count: number): boolean =>
  * Makes a verifier for Standard Webhooks (and Svix) deliveries.
  *
  * @since 0.1.0
+ * @category verification
  */
 export const verifier = (options: Options): Either.Either<Webhook.Verifier, Webhook.WebhookConfigError> =>
   Either.gen(function*() {
@@ -165,6 +168,7 @@ export const verifier = (options: Options): Either.Either<Webhook.Verifier, Webh
 
 /**
  * @since 0.1.0
+ * @category options
  */
 export interface SignOptions {
   readonly id: string
@@ -180,6 +184,7 @@ export interface SignOptions {
  * holding either the old or the new secret accept it during a rotation.
  *
  * @since 0.1.0
+ * @category signing
  */
 export const signer = (
   secrets: Webhook.Secrets
@@ -197,6 +202,7 @@ export const signer = (
  * Signs one message: the three headers to send with the body.
  *
  * @since 0.1.0
+ * @category signing
  */
 export const sign = (
   secrets: Webhook.Secrets,

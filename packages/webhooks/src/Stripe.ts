@@ -13,6 +13,7 @@ import * as Webhook from "./Webhook.js"
 
 /**
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** The endpoint's signing secrets (`whsec_…`), used as-is. */
@@ -37,6 +38,7 @@ const header = "stripe-signature"
  * lists the case.
  *
  * @since 0.1.0
+ * @category verification
  * @example
  * import { Stripe } from "@apikit/webhooks"
  * import { Redacted } from "effect"
@@ -94,6 +96,7 @@ export const verifier = (options: Options): Webhook.Verifier => {
  * Signs a payload the way Stripe does (one `v1` per secret), e.g. for tests.
  *
  * @since 0.1.0
+ * @category signing
  */
 export const sign = (
   secrets: Webhook.Secrets,

@@ -26,6 +26,7 @@ import * as Webhook from "./Webhook.js"
 
 /**
  * @since 0.1.0
+ * @category options
  */
 export interface Options {
   /** Auth tokens (primary and secondary during a rotation). */
@@ -102,6 +103,7 @@ const bodyHash = (url: string): string | undefined => {
  * Makes a verifier for Twilio requests.
  *
  * @since 0.1.0
+ * @category verification
  */
 export const verifier = (options: Options): Webhook.Verifier => {
   const keys = utf8Keys(options.secrets)
@@ -147,6 +149,7 @@ export const verifier = (options: Options): Webhook.Verifier => {
  * signed as parameters; with `bodySHA256` in the URL only the URL is signed.
  *
  * @since 0.1.0
+ * @category signing
  */
 export const sign = (
   secrets: Webhook.Secrets,

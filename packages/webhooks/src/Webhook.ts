@@ -15,6 +15,7 @@ import * as Schema from "effect/Schema"
  * once may arrive as an array, which every scheme rejects.
  *
  * @since 0.1.0
+ * @category models
  */
 export type HeadersInput = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
 
@@ -22,6 +23,7 @@ export type HeadersInput = Readonly<Record<string, string | ReadonlyArray<string
  * One secret, or several during a rotation (any of them may match).
  *
  * @since 0.1.0
+ * @category models
  */
 export type Secrets = Redacted.Redacted<string> | ReadonlyArray<Redacted.Redacted<string>>
 
@@ -30,6 +32,7 @@ export type Secrets = Redacted.Redacted<string> | ReadonlyArray<Redacted.Redacte
  * (for Twilio, which signs the URL) the full public URL of the request.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface WebhookRequest {
   readonly headers: HeadersInput
@@ -43,6 +46,7 @@ export interface WebhookRequest {
  * timestamp when the scheme signs one.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Verified {
   readonly scheme: string
@@ -55,6 +59,7 @@ export interface Verified {
  * Why a delivery was refused.
  *
  * @since 0.1.0
+ * @category errors
  */
 export type Reason =
   | "MissingHeader"
@@ -83,6 +88,7 @@ const explain: Record<Reason, string> = {
  * header involved, never a secret, an expected signature or a received one.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class WebhookError extends Schema.TaggedError<WebhookError>()("WebhookError", {
   reason: Schema.Literal(
@@ -112,6 +118,7 @@ export class WebhookError extends Schema.TaggedError<WebhookError>()("WebhookErr
  * (say, a `whsec_` secret that is not base64). Raised when it is made, never per request.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class WebhookConfigError extends Schema.TaggedError<WebhookConfigError>()("WebhookConfigError", {
   scheme: Schema.String,
@@ -129,6 +136,7 @@ export class WebhookConfigError extends Schema.TaggedError<WebhookConfigError>()
  * from `Clock`, so `TestClock` drives tolerance checks.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Verifier {
   readonly scheme: string
@@ -142,6 +150,7 @@ export interface Verifier {
  * Makes a {@link Verifier} from a synchronous core. Use it for a scheme of your own.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (
   scheme: string,
@@ -164,6 +173,7 @@ export const make = (
  * The default timestamp tolerance of every timestamped scheme: 300 seconds in both directions.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const defaultTolerance = 300
 
@@ -171,8 +181,12 @@ export const defaultTolerance = 300
  * How long ids of schemes without a signed timestamp (GitHub, Shopify, Twilio) are remembered: 24 hours.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const defaultReplayWindow = 24 * 60 * 60
 
-/** @internal */
+/**
+ * @internal
+ * @category utils
+ */
 export const windowFor = (tolerance: number): number => tolerance > 0 ? 2 * tolerance : defaultReplayWindow

@@ -1,5 +1,5 @@
 import { Capture, MockHttp } from "@apikit/testing"
-import { ReplayGuard, Sender, StandardWebhooks } from "@apikit/webhooks"
+import { Sender, StandardWebhooks } from "@apikit/webhooks"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Fiber, Layer, Redacted, TestClock } from "effect"
 
@@ -141,31 +141,6 @@ describe("Sender", () => {
       expect(dump).not.toContain(secret.slice(6))
       expect(dump).not.toContain("SENTINEL-url-token")
     }).pipe(withRoutes([MockHttp.post(url, MockHttp.status(200))])))
-})
-
-describe("ReplayGuard", () => {
-  it.effect("remembers ids for the ttl on the Effect clock, and forgets released ones", () =>
-    Effect.gen(function*() {
-      const guard = yield* ReplayGuard.ReplayGuard
-      expect(yield* guard.claim("a", Duration.seconds(10))).toBe(false)
-      expect(yield* guard.claim("a", Duration.seconds(10))).toBe(true)
-      yield* TestClock.adjust(Duration.seconds(11))
-      expect(yield* guard.claim("a", Duration.seconds(10))).toBe(false)
-      yield* guard.release("a")
-      expect(yield* guard.claim("a", Duration.seconds(10))).toBe(false)
-      const replayed = yield* Effect.flip(
-        Effect.zipRight(ReplayGuard.check("github", "d1", "1 minute"), ReplayGuard.check("github", "d1", "1 minute"))
-      )
-      expect(replayed.reason).toBe("Replayed")
-    }).pipe(Effect.provide(ReplayGuard.layerMemory())))
-
-  it.effect("stays within maxEntries, dropping the oldest", () =>
-    Effect.gen(function*() {
-      const guard = yield* ReplayGuard.ReplayGuard
-      for (let i = 0; i < 10; i++) yield* guard.claim(`k${i}`, Duration.hours(1))
-      expect(yield* guard.claim("k9", Duration.hours(1))).toBe(true)
-      expect(yield* guard.claim("k0", Duration.hours(1))).toBe(false)
-    }).pipe(Effect.provide(ReplayGuard.layerMemory({ maxEntries: 3 }))))
 })
 
 it("keeps Either-returning constructors usable outside Effect", () => {

@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import type * as Headers from "@effect/platform/Headers"
 import * as Duration from "effect/Duration"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
@@ -497,3 +498,23 @@ export const retryAfterOf = (error: ApiError): Duration.Duration | undefined =>
   error._tag === "RateLimited" || error._tag === "CircuitOpen" || error._tag === "AuthError"
     ? error.retryAfter
     : undefined
+
+/**
+ * Where a status error keeps the headers of its response (a non-enumerable symbol property).
+ *
+ * @since 0.1.0
+ * @category symbols
+ */
+export const responseHeadersKey: unique symbol = Symbol.for("@apikit/http/ApiError/responseHeaders")
+
+/**
+ * The headers of the response a status error was made from (a 429's, a 503's, ...), for
+ * provider-specific parsers such as a rate limiter's custom `headers` parser. They are not one of
+ * the error's fields: never serialized, printed or logged. `undefined` for errors without a
+ * response (transport failures, client-side refusals).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const responseHeaders = (error: ApiError): Headers.Headers | undefined =>
+  (error as { readonly [responseHeadersKey]?: Headers.Headers })[responseHeadersKey]

@@ -413,8 +413,9 @@ const meant = (
 /**
  * Checks each attempt's response inside the pipeline: throttling and
  * authentication errors become the ApiErrors the policies act on, and a cost
- * report that cannot pay for the query again becomes a `RateLimit` header
- * (`r=0`, `t` = the wait), which an adaptive limiter turns into a pause.
+ * report becomes the response's `rateLimit` (the quota in points, or nothing
+ * left until the wait when it cannot pay for the query again), which an
+ * adaptive limiter learns from as from headers.
  */
 const inspect: ApiClient.Inspect = (response, context) => {
   const json = internal.parseJson(response.body)
@@ -430,13 +431,14 @@ const inspect: ApiClient.Inspect = (response, context) => {
     }
     const quota = GraphQLCost.parse(json, now)
     if (quota === undefined) return Effect.succeed(response)
+    // The report goes to the limiter as the quota in points; when it cannot pay for this query
+    // again, as nothing left until then (whatever costs the calls declare), so callers wait.
     const wait = GraphQLCost.waitFor(quota, quota.requested ?? quota.actual ?? 1)
-    if (wait === undefined || Duration.isZero(wait)) return Effect.succeed(response)
-    const seconds = Math.ceil(Duration.toMillis(wait)) / 1000
-    return Effect.succeed({
-      ...response,
-      headers: Headers.set(response.headers, "ratelimit", `"graphql-points";r=0;t=${seconds}`)
-    })
+    const info = GraphQLCost.toRateLimitInfo(quota)
+    const rateLimit = wait === undefined || Duration.isZero(wait)
+      ? info
+      : new ApiError.RateLimitInfo({ ...info, remaining: 0, reset: wait })
+    return Effect.succeed({ status: response.status, headers: response.headers, body: response.body, rateLimit })
   })
 }
 

@@ -44,6 +44,12 @@ export interface ApiResponse {
   readonly status: number
   readonly headers: Headers.Headers
   readonly body: Uint8Array
+  /**
+   * What the answer reported about the quota outside its headers (a GraphQL
+   * cost report in points, set by the GraphQL client's response check). An
+   * adaptive rate limiter reads it instead of the rate-limit headers.
+   */
+  readonly rateLimit?: ApiError.RateLimitInfo | undefined
 }
 
 /**

@@ -177,8 +177,13 @@ describe("compressed downloads (fastify + @fastify/compress)", () => {
       await app.register(FastifyCompress, { global: true, threshold: 512 })
       app.get("/export", async (_request, reply) => {
         reply.header("content-type", "text/csv")
-        const rows = Array.from({ length: 200_000 }, (_, i) => `${i},item-${i},${i % 7 === 0}\n`)
-        return reply.send(Readable.from(rows))
+        // 200,000 CSV rows, written 1,000 to a chunk.
+        const blocks = Array.from({ length: 200 }, (_, b) =>
+          Array.from({ length: 1_000 }, (_, j) => {
+            const i = b * 1_000 + j
+            return `${i},item-${i},${i % 7 === 0}\n`
+          }).join(""))
+        return reply.send(Readable.from(blocks))
       })
       const url = await app.listen({ port: 0, host: "127.0.0.1" })
       return { app, url }

@@ -18,13 +18,30 @@ const CreateProject = GraphQL.operation({
 })
 
 /** A policy in the retry slot that records what the pipeline told it, and re-sends once on any error. */
-const observe = (seen: Array<{ idempotent: boolean; outcome: string; ratelimit?: string | undefined }>) =>
+interface Seen {
+  readonly idempotent: boolean
+  readonly outcome: string
+  readonly rateLimit?: { limit?: number | undefined; remaining?: number | undefined; resetMs?: number | undefined }
+  readonly header?: string | undefined
+}
+const observe = (seen: Array<Seen>) =>
   Policy.make("retry", "observe", (next) => (request, context) => {
     const once = next(request, context).pipe(
       Effect.tapBoth({
         onSuccess: (r) =>
           Effect.sync(() =>
-            seen.push({ idempotent: context.idempotent, outcome: "ok", ratelimit: r.headers["ratelimit"] })
+            seen.push({
+              idempotent: context.idempotent,
+              outcome: "ok",
+              header: r.headers["ratelimit"],
+              ...(r.rateLimit === undefined ? {} : {
+                rateLimit: {
+                  limit: r.rateLimit.limit,
+                  remaining: r.rateLimit.remaining,
+                  resetMs: r.rateLimit.reset === undefined ? undefined : Duration.toMillis(r.rateLimit.reset)
+                }
+              })
+            })
           ),
         onFailure: (e) => Effect.sync(() => seen.push({ idempotent: context.idempotent, outcome: e._tag }))
       })
@@ -188,8 +205,8 @@ describe("GraphQL", () => {
     ])))
   })
 
-  it.effect("a cost report that cannot pay for the query again reaches the policies as RateLimit r=0", () => {
-    const seen: Array<{ idempotent: boolean; outcome: string; ratelimit?: string | undefined }> = []
+  it.effect("a cost report reaches the policies as the response's quota in points; nothing left when it cannot pay again", () => {
+    const seen: Array<Seen> = []
     const cost = (available: number) => ({
       cost: {
         requestedQueryCost: 50,
@@ -202,7 +219,13 @@ describe("GraphQL", () => {
       const gql = GraphQL.make(api)
       yield* gql.run(GetProject, { id: "a" })
       yield* gql.run(GetProject, { id: "b" })
-      expect(seen.map((s) => s.ratelimit)).toEqual([undefined, "\"graphql-points\";r=0;t=0.6"])
+      expect(seen.map((s) => s.rateLimit)).toEqual([
+        { limit: 1000, remaining: 960, resetMs: 800 },
+        // 20 points left, 50 requested: 30 more at 50/s is 600 ms.
+        { limit: 1000, remaining: 0, resetMs: 600 }
+      ])
+      // No header is made up for it.
+      expect(seen.map((s) => s.header)).toEqual([undefined, undefined])
     }).pipe(Effect.provide(MockHttp.layer([
       MockGraphQL.endpoint("/graphql", {
         GetProject: MockGraphQL.sequence(

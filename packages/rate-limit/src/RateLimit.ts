@@ -303,13 +303,18 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
       const cost = context.cost
       if (Exit.isSuccess(exit)) {
         // The common answer says nothing about the quota: the memory store settles it without a clock read.
-        if (sync !== undefined && !RateLimitHeaders.mentions(exit.value.headers) && options.headers === undefined) {
+        const reported = exit.value.rateLimit
+        if (
+          sync !== undefined && reported === undefined && !RateLimitHeaders.mentions(exit.value.headers) &&
+          options.headers === undefined
+        ) {
           sync.settle(key, admittedAt, cost, epoch, true, undefined, windowMillis)
           return Effect.void
         }
         return Effect.clockWith((clock) => {
           const now = clock.unsafeCurrentTimeMillis()
-          const info = parseHeaders(exit.value.headers, now)
+          // A quota the answer reported outside its headers (a GraphQL cost report) comes first.
+          const info = reported ?? parseHeaders(exit.value.headers, now)
           return recordAt(
             key,
             now,
@@ -328,7 +333,11 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
         return Effect.clockWith((clock) => {
           const now = clock.unsafeCurrentTimeMillis()
           const after = e.retryAfter === undefined ? undefined : Duration.toMillis(e.retryAfter)
-          const said = e.rateLimit === undefined ? {} : observation(e.rateLimit, now)
+          // A custom parser reads the refusal's own headers too (the standard one already did, into rateLimit).
+          const raw = options.headers === undefined ? undefined : ApiError.responseHeaders(e)
+          const custom = raw === undefined ? undefined : parseHeaders(raw, now)
+          const info = custom ?? e.rateLimit
+          const said = info === undefined ? {} : observation(info, now)
           return Effect.zipRight(
             Metric.update(Metrics.received.pipe(Metric.taggedWithLabels(Metrics.labelsOf(key))), 1).pipe(
               Effect.zipRight(

@@ -3,7 +3,7 @@
  * out-of-order answers, resets in the past and far in the future, headers that
  * lie, disagree or are garbage, the learned limit, weighted costs and reports.
  */
-import { ApiClient, type ApiError } from "@apikit/http"
+import { ApiClient, ApiError } from "@apikit/http"
 import { QuotaStore, RateLimit } from "@apikit/rate-limit"
 import { Capture, MockHttp } from "@apikit/testing"
 import { describe, expect, it } from "@effect/vitest"
@@ -219,4 +219,42 @@ describe("RateLimit adaptive", () => {
       const error = (yield* flipNow(api.post("/graphql", { body: {}, cost: 1001 }))) as ApiError.RateLimited
       expect(error.reason).toBe("ClientLimit")
     }).pipe(withRoutes([MockHttp.post("/v1/graphql", MockHttp.json(200, {}))])))
+})
+
+describe("RateLimit adaptive, custom header parser", () => {
+  // A provider-specific header the standard parser does not know: "used/limit; reset-in seconds".
+  const acme = (headers: Readonly<Record<string, string | undefined>>) => {
+    const m = /^(\d+)\/(\d+); reset-in=(\d+)$/.exec(headers["x-acme-quota"] ?? "")
+    return m === null ? undefined : new ApiError.RateLimitInfo({
+      limit: Number(m[2]),
+      remaining: Number(m[2]) - Number(m[1]),
+      reset: Duration.seconds(Number(m[3]))
+    })
+  }
+
+  it.effect("reads the refusal's headers too: a 429 that only says x-acme-quota holds the next call until its reset", () => {
+    const sent: Array<number> = []
+    return Effect.gen(function*() {
+      const api = yield* ApiClient.make({
+        baseUrl: base,
+        rateLimit: yield* RateLimit.make({ limit: 100, window: "1 minute", adaptive: true, headers: acme })
+      })
+      const first = yield* Effect.flip(api.get("/things"))
+      expect(first._tag).toBe("RateLimited")
+      const second = yield* Effect.fork(api.get("/things"))
+      yield* TestClock.adjust("29 seconds")
+      expect(sent).toEqual([0])
+      yield* TestClock.adjust("2 seconds")
+      yield* Fiber.join(second)
+      expect(sent).toEqual([0, 30_000])
+    }).pipe(withRoutes([
+      MockHttp.get("/v1/things", () =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          sent.push(now)
+          return sent.length === 1
+            ? MockHttp.status(429, { "x-acme-quota": "10/10; reset-in=30" })
+            : MockHttp.json(200, {}, { "x-acme-quota": "1/10; reset-in=60" })
+        }))
+    ]))
+  })
 })

@@ -147,6 +147,7 @@ export const rawBodyOf = (error: ApiError.ApiError): Uint8Array | undefined =>
 export const fromStatus = (info: ResponseInfo, nowMillis: number): ApiError.ApiError => {
   const error = classifyStatus(info, nowMillis)
   Object.defineProperty(error, rawBody, { value: info.body, enumerable: false })
+  Object.defineProperty(error, ApiError.responseHeadersKey, { value: info.headers, enumerable: false })
   return error
 }
 

@@ -15,6 +15,7 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
@@ -90,16 +91,29 @@ const decodedByTransport = (response: HttpClientResponse.HttpClientResponse): bo
 }
 
 /**
- * A FormData body as the multipart stream it serializes to: the platform's undici client cannot
- * serialize Node's global FormData ("action is not a function"), and a stream every client can send.
+ * Whether the platform client failed to serialize a FormData body before sending anything: undici 7
+ * (`NodeHttpClient.layerUndici`) does not know the global FormData of Node 20 and 22, whose fetch
+ * bundles undici 6, and fails with "action is not a function".
  */
-const multipartOf = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest => {
-  if (request.body._tag !== "FormData") return request
-  const form = multipart(request.body.formData)
-  return HttpClientRequest.setBody(
-    request,
-    HttpBody.stream(Stream.fromReadableStream(() => form.body, (cause) => cause), form.contentType)
-  )
+const unserializableForm = (error: HttpClientError.HttpClientError): boolean =>
+  error._tag === "RequestError" && error.cause instanceof TypeError &&
+  error.cause.message.includes("action is not a function")
+
+/**
+ * Executes the request; a FormData body that the platform client cannot serialize is sent again
+ * as the multipart stream Node's own `Response` serializes it to (nothing was sent the first
+ * time). Other clients (fetch, node:http, test mocks) get the FormData itself, as they expect.
+ */
+const execute = (http: HttpClient.HttpClient, request: HttpClientRequest.HttpClientRequest) => {
+  const body = request.body
+  if (body._tag !== "FormData") return http.execute(request)
+  return Effect.catchIf(http.execute(request), unserializableForm, () => {
+    const form = multipart(body.formData)
+    return http.execute(HttpClientRequest.setBody(
+      request,
+      HttpBody.stream(Stream.fromReadableStream(() => form.body, (cause) => cause), form.contentType)
+    ))
+  })
 }
 
 /** Whether the body stream is pulled: a paused exchange parks the pull until resumed. */
@@ -131,7 +145,7 @@ const pump = (
   sink: Sink,
   flow: Flow
 ): Effect.Effect<void> =>
-  http.execute(multipartOf(request)).pipe(
+  execute(http, request).pipe(
     Effect.flatMap((response) => {
       // Not pulling a body any more cancels its stream: the platform client closes the connection.
       if (!sink.head(response.status, response.headers, decodedByTransport(response))) {

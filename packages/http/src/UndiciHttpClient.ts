@@ -238,6 +238,48 @@ let envAgent: Undici.EnvHttpProxyAgent | undefined
 const globalDispatcher = (): Undici.Dispatcher =>
   (globalThis as { readonly [dispatcherApi2]?: Undici.Dispatcher })[dispatcherApi2] ?? (ownAgent ??= new Undici.Agent())
 
+/** Whether `uri` is a proxy URL undici takes: http: or https:, with a host. */
+const proxyUrl = (uri: string): boolean => {
+  if (!URL.canParse(uri)) return false
+  const url = new URL(uri)
+  return (url.protocol === "http:" || url.protocol === "https:") && url.host !== ""
+}
+
+/** The error of every call over a client whose proxy URL does not parse (its value is not repeated). */
+const invalidProxy = (): Error =>
+  Object.assign(
+    new Error(
+      "the proxy URL is not a valid URL; give it as http(s)://[user:password@]host:port (its value is not shown)"
+    ),
+    { code: "ERR_APIKIT_INVALID_PROXY" }
+  )
+
+/**
+ * A dispatcher for a configuration that cannot work: every request fails with `cause`, so the
+ * mistake reaches each call as a typed error instead of a throw where the client is made.
+ */
+class Unusable extends Undici.Dispatcher {
+  constructor(private readonly cause: Error) {
+    super()
+  }
+  override dispatch(_options: Undici.Dispatcher.DispatchOptions, handler: Undici.Dispatcher.DispatchHandler): boolean {
+    const cause = this.cause
+    const legacy = handler as { readonly onError?: (error: Error) => void }
+    queueMicrotask(() => {
+      if (typeof handler.onResponseError === "function") {
+        handler.onResponseError(undefined as unknown as Undici.Dispatcher.DispatchController, cause)
+      } else legacy.onError?.(cause)
+    })
+    return true
+  }
+  override close(): Promise<void> {
+    return Promise.resolve()
+  }
+  override destroy(): Promise<void> {
+    return Promise.resolve()
+  }
+}
+
 /** The proxy in effect: the option, else the environment's when Node's switch for it is on. */
 const proxyOf = (options: Options): ProxyOption =>
   options.proxy ?? (globalThis.process?.env?.["NODE_USE_ENV_PROXY"] === "1" ? "env" : "none")
@@ -253,6 +295,8 @@ const dispatcherOf = (options: Options): Undici.Dispatcher => {
   if (proxy === "env") return new Undici.EnvHttpProxyAgent(tls === undefined ? {} : { connect: tls, requestTls: tls })
   if (proxy !== "none") {
     const uri = Redacted.isRedacted(proxy) ? Redacted.value(proxy) : proxy
+    // undici would throw (for some mistakes with the URL, credentials and all, in its message).
+    if (!proxyUrl(uri)) return new Unusable(invalidProxy())
     return new Undici.ProxyAgent(tls === undefined ? { uri } : { uri, requestTls: tls })
   }
   return tls === undefined ? globalDispatcher() : new Undici.Agent({ connect: tls })

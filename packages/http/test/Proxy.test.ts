@@ -130,4 +130,18 @@ describe("proxies", () => {
       )
       expect(tunnels).toEqual([new URL(baseUrl).host])
     }))
+
+  it.scoped("a proxy URL that does not parse fails each call with Transport{Proxy}, never showing it", () =>
+    Effect.gen(function*() {
+      const baseUrl = yield* api
+      const error = yield* Effect.flip(
+        Effect.gen(function*() {
+          const client = yield* ApiClient.make({ baseUrl })
+          return yield* client.get("/never")
+        }).pipe(Effect.provide(UndiciHttpClient.layerWith({ proxy: Redacted.make("ops:s3cret@proxy:3128") })))
+      )
+      expect(error._tag === "Transport" && error.reason).toBe("Proxy")
+      expect(error.message).toContain("the proxy URL is not a valid URL")
+      expect(`${error.message} ${JSON.stringify(error)}`).not.toContain("s3cret")
+    }))
 })

@@ -213,7 +213,9 @@ const codes: Record<string, ApiError.Transport["reason"]> = {
   ECONNABORTED: "ConnectionReset",
   ENOTFOUND: "DnsLookup",
   EAI_AGAIN: "DnsLookup",
-  EAI_FAIL: "DnsLookup"
+  EAI_FAIL: "DnsLookup",
+  // UndiciHttpClient's own: a proxy URL that does not parse.
+  ERR_APIKIT_INVALID_PROXY: "Proxy"
 }
 
 // Node's TLS codes (ERR_TLS_*, ERR_SSL_*) and OpenSSL's certificate verification codes

@@ -166,8 +166,7 @@ export const make = (
       const send = pipelineOf(opts.inspect)
       return Effect.withFiberRuntime<Out, ApiError.ApiError>((fiber) => {
         const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
-        const context: Policy.CallContext = {
-          ...(scope === undefined ? {} : { streamed: true, [streamScope]: scope }),
+        let context: Policy.CallContext = {
           client: name,
           method,
           url: shownUrl,
@@ -185,6 +184,7 @@ export const make = (
             ? clientCallHeaders
             : { headers, secret: new Set([...clientSecret, ...secretNames(opts.headers)]) }
         } as Policy.CallContext
+        if (scope !== undefined) context = { ...context, streamed: true, [streamScope]: scope } as Policy.CallContext
         let sent = send(request, context)
         if (total !== undefined && !cooperative) {
           sent = timeout.timeoutFailOn(clock, sent, total, () => Policy.deadlineExceeded(context))

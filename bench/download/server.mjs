@@ -16,4 +16,10 @@ const server = createServer((req, res) => {
   }
   next()
 })
-server.listen(0, "127.0.0.1", () => console.log(server.address().port))
+server.listen(0, "127.0.0.1", () => {
+  process.stdout.write(`${server.address().port}\n`)
+})
+process.on("SIGTERM", () => {
+  server.closeAllConnections()
+  server.close(() => process.exit(0))
+})

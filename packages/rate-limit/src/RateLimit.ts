@@ -435,19 +435,23 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
           return permitNow(syncLimiter, now, key, context, (waitedForPermit) =>
             waitedForPermit
               ? admitted(request, context, key, next, waited)
-              : onAdmission(
-                sync.acquire(key, now, context.cost, limit, windowMillis),
-                now,
-                request,
-                context,
-                key,
-                next,
-                waited
-              ))
+              : admitAt(sync, now, request, context, key, next, waited))
         })
       }
       return permit(key, context, () => admitted(request, context, key, next, waited))
     }
+
+    /** The learned quota's admission on the memory store, at `now`. */
+    const admitAt = (
+      store: Quota.SyncStore,
+      now: number,
+      request: HttpClientRequest.HttpClientRequest,
+      context: Policy.CallContext,
+      key: string,
+      next: Policy.Send,
+      waited: number
+    ): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> =>
+      onAdmission(store.acquire(key, now, context.cost, limit, windowMillis), now, request, context, key, next, waited)
 
     const admitted = (
       request: HttpClientRequest.HttpClientRequest,
@@ -457,18 +461,9 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
       waited: number
     ): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> =>
       sync !== undefined
-        ? Effect.clockWith((clock) => {
-          const now = clock.unsafeCurrentTimeMillis()
-          return onAdmission(
-            sync.acquire(key, now, context.cost, limit, windowMillis),
-            now,
-            request,
-            context,
-            key,
-            next,
-            waited
-          )
-        })
+        ? Effect.clockWith((clock) =>
+          admitAt(sync, clock.unsafeCurrentTimeMillis(), request, context, key, next, waited)
+        )
         : Effect.matchEffect(quotas.acquire(key, context.cost, limit, windowMillis), {
           onFailure: (error) => Effect.zipRight(quotaStoreDown(key, error), next(request, context)),
           onSuccess: (admission) => onAdmission(admission, 0, request, context, key, next, waited)

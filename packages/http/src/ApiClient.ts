@@ -110,7 +110,10 @@ export interface RequestOptions<A, I, B, BI> {
   readonly bodySchema?: Schema.Schema<B, BI, never> | undefined
   /** A non-JSON body (form, bytes). Buffered bodies can be replayed; streams cannot. */
   readonly rawBody?: HttpBody.HttpBody | undefined
-  /** Decodes the response body; without it the body is returned as parsed JSON (or text). */
+  /**
+   * Decodes the response body; without it the body is returned as parsed JSON (or text).
+   * `Schema.Uint8ArrayFromSelf` returns the body's bytes as they came (a file, an image).
+   */
   readonly success?: Schema.Schema<A, I, never> | undefined
   /** `true` makes a key once for this call (reused on every retry); a string is used as is. */
   readonly idempotencyKey?: true | string | undefined

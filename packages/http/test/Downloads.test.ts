@@ -13,7 +13,7 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import FastifyCompress from "@fastify/compress"
-import { Chunk, Effect, Either, Stream } from "effect"
+import { Chunk, Effect, Either, Schema, Stream } from "effect"
 import Fastify from "fastify"
 import type * as Http from "node:http"
 import { Readable } from "node:stream"
@@ -101,6 +101,9 @@ describe.each(transports)("downloads over %s", (_name, transport) => {
       const bytes = yield* api.bytes("GET", "/bytes")
       expect(bytes).toBeInstanceOf(Uint8Array)
       expect(Buffer.from(bytes).equals(pattern(300_000, 3))).toBe(true)
+      // The same through a success Schema of bytes (what generated clients declare for binary answers).
+      const viaSchema = yield* api.get("/bytes", { success: Schema.Uint8ArrayFromSelf })
+      expect(Buffer.from(viaSchema).equals(pattern(300_000, 3))).toBe(true)
     }).pipe(Effect.provide(transport)))
 
   it.scoped("stream: 24 MiB arrive intact, past maxResponseBytes", () =>

@@ -274,6 +274,17 @@ const files = {
           content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } }
         },
         responses: { "204": { description: "stored" } }
+      },
+      get: {
+        operationId: "files/get-content",
+        tags: ["files"],
+        parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+        responses: {
+          "200": {
+            description: "the file",
+            content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } }
+          }
+        }
       }
     },
     "/markdown/raw": {
@@ -306,7 +317,7 @@ describe("request bodies other than JSON and forms", () => {
     () =>
       Effect.gen(function*() {
         const output = yield* Generate.generate(yield* load(files), { name: "files" })
-        expect(output.endpoints).toBe(3)
+        expect(output.endpoints).toBe(4)
         expect(output.skipped).toEqual([{
           where: "POST /reports (reports.create)",
           reason:
@@ -320,6 +331,15 @@ describe("request bodies other than JSON and forms", () => {
           HttpClient.make((request) => {
             sent.push(request)
             const json = request.url.endsWith("/files")
+            if (request.method === "GET") {
+              return Effect.succeed(HttpClientResponse.fromWeb(
+                request,
+                new Response(new Uint8Array([0, 255, 0x89, 0x50]), {
+                  status: 200,
+                  headers: { "content-type": "application/octet-stream" }
+                })
+              ))
+            }
             return Effect.succeed(HttpClientResponse.fromWeb(
               request,
               new Response(request.method === "PUT" ? null : json ? `{"id":"f_1"}` : "<p>hi</p>", {
@@ -355,6 +375,9 @@ describe("request bodies other than JSON and forms", () => {
           const refused = yield* Effect.flip(client["files"]!["upload"]!({ payload: { file: "x", purpose: "avatar" } }))
           expect(refused).toMatchObject({ _tag: "InvalidRequest", reason: "InvalidBody" })
           expect(sent.length).toBe(3)
+          // A binary answer comes back as its bytes (Schema.Uint8ArrayFromSelf), not as text.
+          const content = yield* client["files"]!["getContent"]!({ path: { id: "f_1" } })
+          expect(content).toEqual(new Uint8Array([0, 255, 0x89, 0x50]))
         }).pipe(Effect.provide(capture))
       }),
     120_000

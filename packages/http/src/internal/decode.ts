@@ -1,6 +1,7 @@
 /**
- * Turning a read 2xx response into the caller's value: an empty body is
- * `undefined`; otherwise JSON, then the success Schema. Failures are
+ * Turning a read 2xx response into the caller's value: the bytes for a
+ * `Schema.Uint8ArrayFromSelf` success; otherwise an empty body is
+ * `undefined`, else JSON, then the success Schema. Failures are
  * `DecodeError`s that say what was wrong and show a masked excerpt.
  *
  * @internal
@@ -8,7 +9,8 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
-import type * as Schema from "effect/Schema"
+import * as Schema from "effect/Schema"
+import type * as SchemaAST from "effect/SchemaAST"
 import * as ApiError from "../ApiError.js"
 import type * as Policy from "../Policy.js"
 import * as Redaction from "../Redaction.js"
@@ -37,12 +39,25 @@ const decodeFailure = (
   )
 }
 
-/** Decodes a 2xx body: empty → `undefined`; otherwise JSON, then the success Schema. */
+const bytesDeclaration = Schema.Uint8ArrayFromSelf.ast as SchemaAST.Declaration
+
+/**
+ * Whether `ast` is `Schema.Uint8ArrayFromSelf`, however annotated (HttpApi endpoints re-annotate
+ * their success schemas): the same declaration, whose decoder annotations never replace.
+ */
+const isBytes = (ast: SchemaAST.AST): boolean =>
+  ast._tag === "Declaration" && ast.decodeUnknown === bytesDeclaration.decodeUnknown
+
+/**
+ * Decodes a 2xx body: with a `Schema.Uint8ArrayFromSelf` success Schema, the bytes as they came;
+ * otherwise empty → `undefined`, else JSON, then the success Schema.
+ */
 export const decode = <A>(
   response: Policy.ApiResponse,
   schema: Schema.Schema<A, any, never> | undefined,
   context: Policy.CallContext
 ): Effect.Effect<A, ApiError.DecodeError> => {
+  if (schema !== undefined && isBytes(schema.ast)) return Effect.succeed(response.body as A)
   let value: unknown = undefined
   if (response.body.length > 0) {
     const text = utf8.decode(response.body)

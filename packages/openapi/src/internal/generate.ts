@@ -314,10 +314,13 @@ export const generate = (doc: Json, options: Options): Output => {
       const media = jsonMedia(response["content"])
       const hasContent = response["content"] !== undefined && Object.keys(response["content"]).length > 0
       if (code >= 200 && code < 300) {
+        // A binary answer (a file, an image; no JSON form) comes back as its bytes.
         const schemaCode = media !== undefined
           ? S.emit(ctx, media["schema"]).code
           : hasContent
-          ? "Schema.Unknown"
+          ? otherMedia(response["content"] as Record<string, Json>)?.kind === "Uint8Array"
+            ? "Schema.Uint8ArrayFromSelf"
+            : "Schema.Unknown"
           : "Schema.Void"
         successes.push(`.addSuccess(${schemaCode}, { status: ${code} })`)
         if (successSchemaCode === undefined && media !== undefined) {

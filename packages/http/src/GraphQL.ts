@@ -413,11 +413,13 @@ const meant = (
 /**
  * Checks each attempt's response inside the pipeline: throttling and
  * authentication errors become the ApiErrors the policies act on, and a cost
- * report becomes the response's `rateLimit` (the quota in points, or nothing
- * left until the wait when it cannot pay for the query again), which an
- * adaptive limiter learns from as from headers.
+ * report becomes the response's `rateLimit`, which an adaptive limiter learns
+ * from as from headers. With `points` (the call declared its cost, so the
+ * limiter counts points) the whole quota is reported; otherwise (the limiter
+ * counts calls) only a budget that cannot pay for the query again, as nothing
+ * left until the wait, so callers wait instead of being throttled.
  */
-const inspect: ApiClient.Inspect = (response, context) => {
+const inspectWith = (points: boolean): ApiClient.Inspect => (response, context) => {
   const json = internal.parseJson(response.body)
   const env = internal.envelope(json)
   if (env === undefined) return Effect.succeed(response)
@@ -431,16 +433,20 @@ const inspect: ApiClient.Inspect = (response, context) => {
     }
     const quota = GraphQLCost.parse(json, now)
     if (quota === undefined) return Effect.succeed(response)
-    // The report goes to the limiter as the quota in points; when it cannot pay for this query
-    // again, as nothing left until then (whatever costs the calls declare), so callers wait.
     const wait = GraphQLCost.waitFor(quota, quota.requested ?? quota.actual ?? 1)
-    const info = GraphQLCost.toRateLimitInfo(quota)
-    const rateLimit = wait === undefined || Duration.isZero(wait)
-      ? info
-      : new ApiError.RateLimitInfo({ ...info, remaining: 0, reset: wait })
+    const exhausted = wait !== undefined && !Duration.isZero(wait)
+    if (!exhausted && !points) return Effect.succeed(response)
+    // Counting calls, the limiter must not take the budget in points for a number of calls: it
+    // hears only that nothing is left until the wait.
+    const info = points ? GraphQLCost.toRateLimitInfo(quota) : new ApiError.RateLimitInfo({ policy: "graphql-points" })
+    const rateLimit = exhausted ? new ApiError.RateLimitInfo({ ...info, remaining: 0, reset: wait }) : info
     return Effect.succeed({ status: response.status, headers: response.headers, body: response.body, rateLimit })
   })
 }
+
+// Composed once each: the pipeline keeps one composition per check function.
+const inspectCalls = inspectWith(false)
+const inspectPoints = inspectWith(true)
 
 const decodeWith = (schema: Schema.Schema<any, any, never>) =>
   ParseResult.decodeUnknownEither(schema, { errors: "all" })
@@ -497,7 +503,7 @@ export const make = (api: ApiClient.ApiClient, options: Options = {}): GraphQLCl
     const exchange = api.exchange("POST", path, {
       body,
       headers,
-      inspect,
+      inspect: cost === undefined ? inspectCalls : inspectPoints,
       idempotent: op.kind === "query" || run?.retry === true,
       ...(run?.idempotencyKey === undefined ? {} : { idempotencyKey: run.idempotencyKey }),
       ...(run?.timeout === undefined ? {} : { timeout: run.timeout }),

@@ -217,12 +217,14 @@ describe("GraphQL", () => {
     return Effect.gen(function*() {
       const api = yield* ApiClient.make({ baseUrl: base, retry: observe(seen) })
       const gql = GraphQL.make(api)
-      yield* gql.run(GetProject, { id: "a" })
+      // A run that declares its cost in points: the limiter counts points, so it gets the whole quota.
+      yield* gql.run(GetProject, { id: "a" }, { cost: 50 })
+      // One that does not: the limiter counts calls, so it hears only that the budget cannot pay again.
       yield* gql.run(GetProject, { id: "b" })
       expect(seen.map((s) => s.rateLimit)).toEqual([
         { limit: 1000, remaining: 960, resetMs: 800 },
-        // 20 points left, 50 requested: 30 more at 50/s is 600 ms.
-        { limit: 1000, remaining: 0, resetMs: 600 }
+        // 20 points left, 50 requested: 30 more at 50/s is 600 ms. No limit: it is in points.
+        { limit: undefined, remaining: 0, resetMs: 600 }
       ])
       // No header is made up for it.
       expect(seen.map((s) => s.header)).toEqual([undefined, undefined])

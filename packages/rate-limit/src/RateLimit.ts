@@ -207,10 +207,6 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
         Effect.annotateLogs({ key, error: error.message })
       )
 
-    /** Sleeps `delay` (when there is one), then continues with whether it waited. */
-    const after = <A, E>(delay: Duration.Duration, k: (waited: boolean) => Effect.Effect<A, E>) =>
-      Duration.isZero(delay) ? k(false) : Effect.zipRight(Effect.sleep(delay), k(true))
-
     /** Sleeps `millis` (when there are any), then continues with whether it waited. */
     const waitThen = <A, E>(millis: number, k: (waited: boolean) => Effect.Effect<A, E>) =>
       millis === 0 ? k(false) : Effect.zipRight(Effect.sleep(Duration.millis(millis)), k(true))
@@ -269,7 +265,7 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
               : Effect.fail(rejected(context, key, error.retryAfter)),
           onSuccess: (result): Out =>
             allowed(Duration.toMillis(result.delay))
-              ? after(result.delay, k)
+              ? waitThen(Duration.toMillis(result.delay), k)
               // Another caller reserved first; this permit is spent, which errs on the safe side.
               : Effect.fail(rejected(context, key, result.delay))
         })

@@ -101,9 +101,18 @@ export async function run(): Promise<string> {
         onSuccess: (result) => Duration.isZero(result.delay) ? sent : Effect.zipRight(Effect.sleep(result.delay), sent)
       })
     const bucketObserved = observed(bucket)
-    // What adaptive mode adds at least: it must hear how every admitted call ended (the in-flight
-    // count is released on success, failure and interruption alike), which takes an exit hook.
+    // What adaptive mode adds at least: it must hear how every answered call ended (to release
+    // its in-flight count and read the quota it reports), which takes one match on its exit.
     const accounted = Effect.matchEffect(consume, {
+      onFailure: Effect.fail,
+      onSuccess: (result) =>
+        Duration.isZero(result.delay)
+          ? Effect.matchCauseEffect(sent, { onFailure: Effect.failCause, onSuccess: Effect.succeed })
+          : Effect.zipRight(Effect.sleep(result.delay), sent)
+    })
+    // The same with an exit hook that also runs on interruption (an uninterruptible region per
+    // call): what adaptive mode paid when it released interrupted calls at once.
+    const hooked = Effect.matchEffect(consume, {
       onFailure: Effect.fail,
       onSuccess: (result) =>
         Duration.isZero(result.delay)
@@ -115,7 +124,8 @@ export async function run(): Promise<string> {
       guarded: (n: number) => Effect.runPromise(loop(guarded, n)),
       bucket: (n: number) => Effect.runPromise(loop(bucket, n)),
       bucketObserved: (n: number) => Effect.runPromise(loop(bucketObserved, n)),
-      accounted: (n: number) => Effect.runPromise(loop(accounted, n))
+      accounted: (n: number) => Effect.runPromise(loop(accounted, n)),
+      hooked: (n: number) => Effect.runPromise(loop(hooked, n))
     }
   }).pipe(Effect.provide(Layer.fresh(RateLimiter.layerStoreMemory)), Effect.runPromise)
   candidates.push({ name: "@effect/experimental RateLimiter.consume (memory store)", run: experimental.consume, n: N })
@@ -132,8 +142,13 @@ export async function run(): Promise<string> {
   })
 
   candidates.push({
-    name: "consume + one matchEffect + Effect.onExit around the next stage (the floor of adaptive mode)",
+    name: "consume + one matchEffect + one matchCauseEffect around the next stage (the floor of adaptive mode)",
     run: experimental.accounted,
+    n: N
+  })
+  candidates.push({
+    name: "consume + one matchEffect + Effect.onExit around the next stage (an exit hook that sees interruption)",
+    run: experimental.hooked,
     n: N
   })
   candidates.push({ name: "apikit RateLimit (fixed window)", run: await apikit({}), n: N })

@@ -23,7 +23,6 @@ import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
@@ -288,38 +287,49 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
       })
     }
 
-    /** Tells the store how the call went; a store failure is logged and forgotten. */
-    const settle = (
+    /**
+     * Tells the store how an answered call went; a store failure is logged and
+     * forgotten. Returns undefined when it is done already (the memory store's
+     * common answer, which says nothing about the quota).
+     */
+    const answered = (
       key: string,
       context: Policy.CallContext,
       epoch: number,
       admittedAt: number,
-      exit: Exit.Exit<Policy.ApiResponse, ApiError.ApiError>
+      response: Policy.ApiResponse
+    ): Effect.Effect<void> | undefined => {
+      const cost = context.cost
+      const reported = response.rateLimit
+      if (
+        sync !== undefined && reported === undefined && !RateLimitHeaders.mentions(response.headers) &&
+        options.headers === undefined
+      ) {
+        sync.settle(key, admittedAt, cost, epoch, true, undefined, windowMillis)
+        return undefined
+      }
+      return Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        // A quota the answer reported outside its headers (a GraphQL cost report) comes first.
+        const info = reported ?? parseHeaders(response.headers, now)
+        return recordAt(
+          key,
+          now,
+          { cost, epoch, sent: true },
+          info === undefined ? undefined : observation(info, now)
+        )
+      })
+    }
+
+    /** Tells the store how a failed call went; a store failure is logged and forgotten. */
+    const failed = (
+      key: string,
+      context: Policy.CallContext,
+      epoch: number,
+      cause: Cause.Cause<ApiError.ApiError>
     ): Effect.Effect<void> => {
       const cost = context.cost
-      if (Exit.isSuccess(exit)) {
-        // The common answer says nothing about the quota: the memory store settles it without a clock read.
-        const reported = exit.value.rateLimit
-        if (
-          sync !== undefined && reported === undefined && !RateLimitHeaders.mentions(exit.value.headers) &&
-          options.headers === undefined
-        ) {
-          sync.settle(key, admittedAt, cost, epoch, true, undefined, windowMillis)
-          return Effect.void
-        }
-        return Effect.clockWith((clock) => {
-          const now = clock.unsafeCurrentTimeMillis()
-          // A quota the answer reported outside its headers (a GraphQL cost report) comes first.
-          const info = reported ?? parseHeaders(exit.value.headers, now)
-          return recordAt(
-            key,
-            now,
-            { cost, epoch, sent: true },
-            info === undefined ? undefined : observation(info, now)
-          )
-        })
-      }
-      const error = Cause.failureOption(exit.cause)
+      const error = Cause.failureOption(cause)
       if (Option.isSome(error) && error.value._tag === "RateLimited") {
         const e = error.value
         // Refused by this client (the configured limit, a bulkhead): never sent.
@@ -351,7 +361,7 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
           )
         })
       }
-      // Any other outcome: the server (probably) counted it; the store charges it.
+      // Any other failure: the server (probably) counted it; the store charges it.
       return record(key, { cost, epoch, sent: true }, undefined)
     }
 
@@ -477,10 +487,17 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
     ): Effect.Effect<Policy.ApiResponse, ApiError.ApiError> => {
       switch (admission._tag) {
         case "Admitted": {
-          const sent = Effect.onExit(
-            next(request, context),
-            (exit) => settle(key, context, admission.epoch, admittedAt, exit)
-          )
+          // How the call ended reaches the store on success and failure. A call its fiber is
+          // interrupted out of is not settled (an exit hook that sees interruption costs twice
+          // the whole decision): the server may have counted it, so it stays counted in flight
+          // until its window ends, and an unanswered window is held open one window at most.
+          const sent = Effect.matchCauseEffect(next(request, context), {
+            onSuccess: (response) => {
+              const told = answered(key, context, admission.epoch, admittedAt, response)
+              return told === undefined ? Effect.succeed(response) : Effect.as(told, response)
+            },
+            onFailure: (cause) => Effect.zipRight(failed(key, context, admission.epoch, cause), Effect.failCause(cause))
+          })
           return waited === 0 ? sent : Effect.zipRight(
             Metric.update(Metrics.wait.pipe(Metric.taggedWithLabels(Metrics.labelsOf(key))), waited / 1000),
             sent

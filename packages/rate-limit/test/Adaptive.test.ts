@@ -118,6 +118,41 @@ describe("RateLimit adaptive", () => {
     }).pipe(withRoutes([MockHttp.get("/v1/x", handler)]))
   })
 
+  it.effect(
+    "an interrupted call stays counted in its window; a window nobody answered holds one more window at most",
+    () => {
+      // The server's 2nd and 4th arrivals take a minute to answer, and are interrupted first; the others 10 ms.
+      const server = fixedWindowServer(2, 1000, (n) => n === 2 || n === 4 ? 60_000 : 10)
+      return Effect.gen(function*() {
+        const api = yield* ApiClient.make({
+          baseUrl: base,
+          rateLimit: yield* RateLimit.make({ key: "k", limit: 100, window: "1 second", adaptive: true })
+        })
+        const until = (t: number) => Effect.flatMap(Clock.currentTimeMillis, (now) => TestClock.adjust(t - now))
+        const interruptedAt = (t: number) =>
+          Effect.gen(function*() {
+            const fiber = yield* Effect.fork(api.get("/x"))
+            yield* until(t)
+            yield* Fiber.interrupt(fiber)
+          })
+        yield* runFor(api.get("/x"), 10) // r=1 of 2 learned at 10 ms
+        // Sent at 10 ms and counted by the server; interrupted, it never tells the client, so it stays counted.
+        yield* interruptedAt(50)
+        yield* runFor(api.get("/x"), 1000) // nothing left until the reset at 1010 ms
+        expect(server.sent).toEqual([0, 10, 1010])
+        yield* until(2100)
+        // Opens a window (until 3100) that no answer will ever describe.
+        yield* interruptedAt(2150)
+        // Past 3100 the interrupted call still holds that window open, for one more window, not forever.
+        yield* until(3200)
+        yield* runFor(api.get("/x"), 1000)
+        expect(server.sent).toEqual([0, 10, 1010, 2100, 4100])
+        expect(server.refused).toEqual([])
+      }).pipe(withRoutes([MockHttp.get("/v1/x", server.handler)]))
+    },
+    30_000
+  ) // the TestClock moves in 10 ms steps
+
   it.effect("a reset far in the future fails fast with RateLimited when it exceeds the call's budget", () =>
     Effect.gen(function*() {
       const api = yield* ApiClient.make({

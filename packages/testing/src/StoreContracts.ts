@@ -545,6 +545,29 @@ export const quotaStore = (layer: () => Layer.Layer<QuotaStore.QuotaStore, unkno
       expect(results).toEqual(["Admitted", "Admitted", "Admitted", "Wait", "Wait"])
     }).pipe(Effect.provide(layer())))
 
+  it.effect("a window nobody answered: calls in flight hold it open past its reset, for one window at most", () =>
+    Effect.gen(function*() {
+      const store = yield* QuotaStore.QuotaStore
+      const now = yield* Clock.currentTimeMillis
+      yield* store.observe("k", { limit: 2, remaining: 0, resetAt: now + W }, W)
+      yield* TestClock.adjust(W)
+      // The window rolls; its only call is never answered (its caller was interrupted).
+      expect((yield* store.acquire("k", 1, LIMIT, W))._tag).toBe("Admitted")
+      yield* TestClock.adjust(W)
+      // At its reset it is held: the server may not have seen that call yet ...
+      expect(yield* store.acquire("k", 1, LIMIT, W)).toEqual({
+        _tag: "Wait",
+        until: now + 2 * W + W / 10,
+        paused: false
+      })
+      yield* TestClock.adjust(W - 1)
+      expect(yield* store.acquire("k", 1, LIMIT, W)).toEqual({ _tag: "Wait", until: now + 3 * W, paused: false })
+      // ... and one window later it rolls anyway (the unanswered call counts in the next one).
+      yield* TestClock.adjust(1)
+      expect((yield* store.acquire("k", 1, LIMIT, W))._tag).toBe("Admitted")
+      expect((yield* store.acquire("k", 1, LIMIT, W))._tag).toBe("Wait")
+    }).pipe(Effect.provide(layer())))
+
   it.effect("a pause: a later one wins, an earlier one does not shorten it; a reset in the past is now", () =>
     Effect.gen(function*() {
       const store = yield* QuotaStore.QuotaStore

@@ -7,7 +7,9 @@
  *   (its epoch); calls admitted since and not answered yet are `inflight`
  *   (this epoch) and `previous` (the epoch before: they may land in this
  *   window, so they count against it too). A call is admitted when its cost
- *   fits in `remaining - inflight - previous`.
+ *   fits in `remaining - inflight - previous`. A call whose fiber was
+ *   interrupted is never released: it stays counted until its epoch is two
+ *   windows old (the server may have counted it).
  * - Within an epoch `remaining` only goes down: an answer that says more is
  *   left than a later one is stale (it was counted before), and is ignored.
  * - The epoch rolls when its reset passes (the budget is then the server's
@@ -101,9 +103,11 @@ export const acquire = (
   if (s.pausedUntil > now) return { _tag: "Wait", until: s.pausedUntil, paused: true }
   if (s.resetAt > 0 && now >= s.resetAt) {
     // A window this client started ends a window after the server saw its first call, which
-    // is later than when it was sent: until an answer says when, calls in flight hold it open.
-    if (s.observed || s.inflight === 0) roll(s)
-    else return { _tag: "Wait", until: now + Math.ceil((s.window || fallbackWindow) / 10), paused: false }
+    // is later than when it was sent: until an answer says when, calls in flight hold it open,
+    // for one more window at most (a call its fiber was interrupted out of is never answered).
+    const window = s.window || fallbackWindow
+    if (s.observed || s.inflight === 0 || now >= s.resetAt + window) roll(s)
+    else return { _tag: "Wait", until: Math.min(now + Math.ceil(window / 10), s.resetAt + window), paused: false }
   }
   if (s.remaining < 0) {
     s.inflight += cost
@@ -192,9 +196,13 @@ export const release = (
   return false
 }
 
-/** A state with nothing in flight, no pause and no window in progress can be forgotten after `idle` ms. */
+/**
+ * A state with no pause and no window in progress can be forgotten after `idle` ms unused (as the
+ * Redis store's key expires). Calls still counted in flight do not keep it: an interrupted call
+ * never settles, and an answer that comes after `idle` settles into a fresh state harmlessly.
+ */
 export const expired = (s: State, now: number, idle: number): boolean =>
-  s.inflight === 0 && s.previous === 0 && s.pausedUntil <= now && s.resetAt <= now && now - s.touched >= idle
+  s.pausedUntil <= now && s.resetAt <= now && now - s.touched >= idle
 
 /**
  * The memory store's synchronous entry points, under a private symbol: the

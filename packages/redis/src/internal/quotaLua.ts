@@ -37,13 +37,13 @@ if s.p > now then
   return { 1, s.p, 1 }
 end
 if s.t > 0 and now >= s.t then
-  if s.o == 1 or s.n == 0 then
+  local window = s.w
+  if window == 0 then window = fallback end
+  if s.o == 1 or s.n == 0 or now >= s.t + window then
     roll()
   else
-    local window = s.w
-    if window == 0 then window = fallback end
     save(now, idle)
-    return { 1, now + math.ceil(window / 10), 0 }
+    return { 1, math.min(now + math.ceil(window / 10), s.t + window), 0 }
   end
 end
 if s.r < 0 then

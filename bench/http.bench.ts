@@ -114,7 +114,7 @@ export const run = async (): Promise<string> => {
     "",
     "![requests/s per client](http.svg)",
     "",
-    `${requests} requests per client at concurrency 64 (a quarter of that at 1), after a warm-up; the median of ${rounds} interleaved runs per client. CPU is the client process's own (all threads, GC included) per request.`,
+    `${requests} requests per client at concurrency 64 (a quarter of that at 1), after a warm-up; the median of ${rounds} interleaved runs per client. Promise clients run as many async workers as the concurrency, Effect clients as many worker fibers (the "a fiber per request" row forks one per request with \`Effect.forEach\` instead). CPU is the client process's own (all threads, GC included) per request.`,
     ""
   ]
   for (const concurrency of [1, 64]) {

@@ -1,7 +1,8 @@
 /**
  * The HTTP clients compared by `pnpm bench http`, each driven the way its
- * users drive it: promise clients by async worker loops, Effect clients by
- * `Effect.forEach` with the same concurrency inside one runtime.
+ * users drive it: promise clients by async worker loops, Effect clients by as
+ * many worker fibers inside one runtime (and once more, for the full pipeline,
+ * by `Effect.forEach` with a fiber per request).
  *
  * Every factory imports only what its client needs (dynamic imports), so the
  * peak RSS of a run is that client's own.
@@ -24,22 +25,43 @@ const promiseDriver = (one: () => Promise<unknown>): Driver => async (count, con
   await Promise.all(Array.from({ length: concurrency }, worker))
 }
 
+/**
+ * Effect clients: `concurrency` fibers, each running requests one after another until
+ * `count` have started, the way `promiseDriver`'s async workers do. With
+ * `fiberPerRequest`, `Effect.forEach` forks a fiber for every request instead (what an app
+ * that starts each call in its own fiber pays; the difference is the fork, not the client).
+ */
 const effectDriver = async <R, Er>(
   runtime: MR.ManagedRuntime<R, Er>,
-  one: E.Effect<unknown, unknown, R>
+  one: E.Effect<unknown, unknown, R>,
+  fiberPerRequest = false
 ): Promise<Driver> => {
   const { Effect } = await import("effect")
-  return (count, concurrency, latencies) =>
-    runtime.runPromise(
-      Effect.forEach(
-        Array.from({ length: count }),
-        () => {
-          const t = performance.now()
-          return Effect.map(one, () => void latencies.push(performance.now() - t))
-        },
-        { concurrency, discard: true }
+  let latencies: Array<number> = []
+  const timed = Effect.suspend(() => {
+    const t = performance.now()
+    return Effect.map(one, () => void latencies.push(performance.now() - t))
+  })
+  return (count, concurrency, into) => {
+    latencies = into
+    if (fiberPerRequest) {
+      return runtime.runPromise(
+        Effect.forEach(Array.from({ length: count }), () => timed, { concurrency, discard: true })
       )
+    }
+    let started = 0
+    const worker = Effect.whileLoop({
+      while: () => started < count,
+      body: () => {
+        started++
+        return timed
+      },
+      step: () => {}
+    })
+    return runtime.runPromise(
+      Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency, discard: true })
     )
+  }
 }
 
 const project = async () => {
@@ -78,7 +100,7 @@ const apikitNoPolicies = (transport: "node" | "undici") => async (url: string) =
 // once, then served from the cache), a permissive limiter, a closed breaker,
 // transient retries, attempt and total timeouts and a Schema-decoded body. `generic`
 // wraps the UndiciHttpClient, so attempts run behind the generic transport instead of dispatch.
-const apikitFullPipeline = (generic: boolean) => async (url: string) => {
+const apikitFullPipeline = (generic: boolean, fiberPerRequest = false) => async (url: string) => {
   await undici()
   const { Effect, Layer, ManagedRuntime, Redacted } = await import("effect")
   const { ApiClient } = await import("@apikit/http")
@@ -114,7 +136,7 @@ const apikitFullPipeline = (generic: boolean) => async (url: string) => {
       timeout: { attempt: "5 seconds", total: "30 seconds" }
     })
   }))
-  return effectDriver(runtime, api.get(base.pathname, { success: await project() }))
+  return effectDriver(runtime, api.get(base.pathname, { success: await project() }), fiberPerRequest)
 }
 
 export const clients: Record<string, (url: string) => Promise<Driver>> = {
@@ -182,6 +204,8 @@ export const clients: Record<string, (url: string) => Promise<Driver>> = {
   "apikit ApiClient (full pipeline)": apikitFullPipeline(false),
 
   "apikit ApiClient (full pipeline), generic transport": apikitFullPipeline(true),
+
+  "apikit ApiClient (full pipeline), a fiber per request": apikitFullPipeline(false, true),
 
   got: async (url) => {
     const { default: got } = await import("got")

@@ -19,6 +19,7 @@ import type { Effect as E } from "effect"
 import { spawn } from "node:child_process"
 import { once } from "node:events"
 import { fileURLToPath } from "node:url"
+import { workerFibers } from "./http/workers.js"
 
 const here = fileURLToPath(new URL(".", import.meta.url))
 const N = Number(process.env["CACHE_CALLS"] ?? 4_000)
@@ -82,22 +83,9 @@ export async function run(): Promise<string> {
     const plain = await client(false)
     const withCache = await client(true)
     const solo = await client(true, false)
-    // CONCURRENCY worker fibers, each calling one after another (as bench/http drives Effect
-    // clients): no fiber is forked per call, so the rows compare calls, not forks.
-    const driver = (one: E.Effect<unknown, unknown>) => (n: number) => {
-      let started = 0
-      const worker = Effect.whileLoop({
-        while: () => started < n,
-        body: () => {
-          started++
-          return one
-        },
-        step: () => {}
-      })
-      return runtime.runPromise(
-        Effect.all(Array.from({ length: CONCURRENCY }, () => worker), { concurrency: CONCURRENCY, discard: true })
-      )
-    }
+    // As bench/http drives Effect clients: CONCURRENCY worker fibers, none forked per call.
+    const driver = (one: E.Effect<unknown, unknown>) => (n: number) =>
+      runtime.runPromise(workerFibers(one, n, CONCURRENCY))
     const candidates: ReadonlyArray<readonly [string, (n: number) => Promise<void>]> = [
       ["uncached (no cache stage)", driver(plain.get("/nostore/p_1", { success: Project }))],
       ["miss (cache stage, nothing storable)", driver(withCache.get("/nostore/p_1", { success: Project }))],

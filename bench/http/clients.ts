@@ -26,8 +26,8 @@ const promiseDriver = (one: () => Promise<unknown>): Driver => async (count, con
 }
 
 /**
- * Effect clients: `concurrency` fibers, each running requests one after another until
- * `count` have started, the way `promiseDriver`'s async workers do. With
+ * Effect clients: `concurrency` worker fibers (`workers.ts`), the way `promiseDriver`'s
+ * async workers run. With
  * `fiberPerRequest`, `Effect.forEach` forks a fiber for every request instead (what an app
  * that starts each call in its own fiber pays; the difference is the fork, not the client).
  */
@@ -37,6 +37,7 @@ const effectDriver = async <R, Er>(
   fiberPerRequest = false
 ): Promise<Driver> => {
   const { Effect } = await import("effect")
+  const { workerFibers } = await import("./workers.js")
   let latencies: Array<number> = []
   const timed = Effect.suspend(() => {
     const t = performance.now()
@@ -49,18 +50,7 @@ const effectDriver = async <R, Er>(
         Effect.forEach(Array.from({ length: count }), () => timed, { concurrency, discard: true })
       )
     }
-    let started = 0
-    const worker = Effect.whileLoop({
-      while: () => started < count,
-      body: () => {
-        started++
-        return timed
-      },
-      step: () => {}
-    })
-    return runtime.runPromise(
-      Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency, discard: true })
-    )
+    return runtime.runPromise(workerFibers(timed, count, concurrency))
   }
 }
 

@@ -6,7 +6,6 @@
  *
  * @since 0.1.0
  */
-import { hmac, optionalHeader, utf8Keys } from "./internal/core.js"
 import * as HmacScheme from "./internal/hmacScheme.js"
 import type * as Webhook from "./Webhook.js"
 
@@ -20,8 +19,15 @@ export interface Options {
   readonly replayWindow?: number
 }
 
-const scheme = "github"
-const header = "x-hub-signature-256"
+const signing: HmacScheme.Signing = {
+  scheme: "github",
+  header: "x-hub-signature-256",
+  algorithm: "sha256",
+  encoding: "hex",
+  prefix: "sha256=",
+  template: "{body}",
+  timestampHeader: undefined
+}
 
 /**
  * Makes a verifier for GitHub deliveries.
@@ -31,13 +37,8 @@ const header = "x-hub-signature-256"
  */
 export const verifier = (options: Options): Webhook.Verifier =>
   HmacScheme.verifier({
-    scheme,
+    ...signing,
     secrets: options.secrets,
-    header,
-    algorithm: "sha256",
-    encoding: "hex",
-    prefix: "sha256=",
-    template: "{body}",
     idHeader: "x-github-delivery",
     replayWindow: options.replayWindow
   })
@@ -48,10 +49,10 @@ export const verifier = (options: Options): Webhook.Verifier =>
  * @since 0.1.0
  * @category accessors
  */
-export const eventType = (_json: unknown, headers: Webhook.HeadersInput): string | undefined => {
-  const value = optionalHeader(scheme, headers, "x-github-event")
-  return typeof value === "string" ? value : undefined
-}
+export const eventType: (json: unknown, headers: Webhook.HeadersInput) => string | undefined = HmacScheme.headerValue(
+  signing.scheme,
+  "x-github-event"
+)
 
 /**
  * Signs a body the way GitHub does (with the first secret).
@@ -59,8 +60,5 @@ export const eventType = (_json: unknown, headers: Webhook.HeadersInput): string
  * @since 0.1.0
  * @category signing
  */
-export const sign = (secrets: Webhook.Secrets, body: Uint8Array | string): Record<string, string> => {
-  const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body
-  const [key] = utf8Keys(secrets)
-  return key === undefined ? {} : { [header]: `sha256=${hmac("sha256", key, "", bytes).toString("hex")}` }
-}
+export const sign = (secrets: Webhook.Secrets, body: Uint8Array | string): Record<string, string> =>
+  HmacScheme.sign(signing, secrets, body)

@@ -6,7 +6,6 @@
  *
  * @since 0.1.0
  */
-import { hmac, optionalHeader, utf8Keys } from "./internal/core.js"
 import * as HmacScheme from "./internal/hmacScheme.js"
 import type * as Webhook from "./Webhook.js"
 
@@ -20,8 +19,14 @@ export interface Options {
   readonly replayWindow?: number
 }
 
-const scheme = "shopify"
-const header = "x-shopify-hmac-sha256"
+const signing: HmacScheme.Signing = {
+  scheme: "shopify",
+  header: "x-shopify-hmac-sha256",
+  algorithm: "sha256",
+  encoding: "base64",
+  template: "{body}",
+  timestampHeader: undefined
+}
 
 /**
  * Makes a verifier for Shopify deliveries.
@@ -31,12 +36,8 @@ const header = "x-shopify-hmac-sha256"
  */
 export const verifier = (options: Options): Webhook.Verifier =>
   HmacScheme.verifier({
-    scheme,
+    ...signing,
     secrets: options.secrets,
-    header,
-    algorithm: "sha256",
-    encoding: "base64",
-    template: "{body}",
     idHeader: "x-shopify-webhook-id",
     replayWindow: options.replayWindow
   })
@@ -47,10 +48,10 @@ export const verifier = (options: Options): Webhook.Verifier =>
  * @since 0.1.0
  * @category accessors
  */
-export const eventType = (_json: unknown, headers: Webhook.HeadersInput): string | undefined => {
-  const value = optionalHeader(scheme, headers, "x-shopify-topic")
-  return typeof value === "string" ? value : undefined
-}
+export const eventType: (json: unknown, headers: Webhook.HeadersInput) => string | undefined = HmacScheme.headerValue(
+  signing.scheme,
+  "x-shopify-topic"
+)
 
 /**
  * Signs a body the way Shopify does (with the first secret).
@@ -58,8 +59,5 @@ export const eventType = (_json: unknown, headers: Webhook.HeadersInput): string
  * @since 0.1.0
  * @category signing
  */
-export const sign = (secrets: Webhook.Secrets, body: Uint8Array | string): Record<string, string> => {
-  const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body
-  const [key] = utf8Keys(secrets)
-  return key === undefined ? {} : { [header]: hmac("sha256", key, "", bytes).toString("base64") }
-}
+export const sign = (secrets: Webhook.Secrets, body: Uint8Array | string): Record<string, string> =>
+  HmacScheme.sign(signing, secrets, body)

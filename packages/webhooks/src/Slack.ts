@@ -5,7 +5,8 @@
  *
  * @since 0.1.0
  */
-import { equalText, fail, hmac, hmacText, isHex, requiredHeader, timestamp, utf8Keys } from "./internal/core.js"
+import { equalText, fail, hmacText, isHex, requiredHeader, timestamp, utf8Keys } from "./internal/core.js"
+import * as HmacScheme from "./internal/hmacScheme.js"
 import * as Webhook from "./Webhook.js"
 
 /**
@@ -21,6 +22,16 @@ export interface Options {
 const scheme = "slack"
 const header = "x-slack-signature"
 const tsHeader = "x-slack-request-timestamp"
+// What Slack signs, for `sign`; the verifier below checks the same by hand (the timestamp first).
+const signing: HmacScheme.Signing = {
+  scheme,
+  header,
+  algorithm: "sha256",
+  encoding: "hex",
+  prefix: "v0=",
+  template: "v0:{timestamp}:{body}",
+  timestampHeader: tsHeader
+}
 
 /**
  * Makes a verifier for Slack requests.
@@ -61,14 +72,7 @@ export const verifier = (options: Options): Webhook.Verifier => {
 export const sign = (
   secrets: Webhook.Secrets,
   options: { readonly timestamp: number; readonly body: Uint8Array | string }
-): Record<string, string> => {
-  const bytes = typeof options.body === "string" ? Buffer.from(options.body, "utf8") : options.body
-  const [key] = utf8Keys(secrets)
-  return key === undefined ? {} : {
-    [tsHeader]: String(options.timestamp),
-    [header]: `v0=${hmac("sha256", key, `v0:${options.timestamp}:`, bytes).toString("hex")}`
-  }
-}
+): Record<string, string> => HmacScheme.sign(signing, secrets, options.body, { timestamp: options.timestamp })
 
 /**
  * The Events API's `url_verification` handshake: its `challenge`, for the

@@ -5,6 +5,7 @@ import {
   encodedLength,
   equalText,
   fail,
+  hmac,
   hmacText,
   isBase64,
   isHex,
@@ -17,7 +18,7 @@ import {
 /**
  * An HMAC scheme: one signature header (an optional literal prefix, then hex or
  * base64 of the digest) over a template around the body. GenericHmac checks
- * its options and builds one; GitHub and Shopify are two fixed configurations.
+ * its options and builds one; GitHub, Shopify and Slack are fixed configurations.
  */
 export interface Config {
   readonly scheme: string
@@ -98,3 +99,42 @@ export const verifier = (options: Config): Webhook.Verifier => {
       : malformed()
   })
 }
+
+/** What a scheme signs and how its header carries it: a {@link Config} without the secrets and replay settings. */
+export type Signing = Pick<
+  Config,
+  "scheme" | "header" | "algorithm" | "encoding" | "prefix" | "template" | "timestampHeader"
+>
+
+/**
+ * Signs `body` as the scheme's verifier checks it, with the first secret: the
+ * signature header (and the timestamp header, when the scheme has one and a
+ * timestamp is given). No secret: no headers.
+ */
+export const sign = (
+  signing: Signing,
+  secrets: Webhook.Secrets,
+  body: Uint8Array | string,
+  fields: { readonly timestamp?: number | undefined; readonly id?: string | undefined } = {}
+): Record<string, string> => {
+  const [key] = utf8Keys(secrets)
+  if (key === undefined) return {}
+  const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body
+  const ts = fields.timestamp === undefined ? "" : String(fields.timestamp)
+  const fill = (part: string) => part.replaceAll("{timestamp}", ts).replaceAll("{id}", fields.id ?? "")
+  const [before = "", after = ""] = signing.template.split("{body}")
+  const digest = hmac(signing.algorithm, key, fill(before), bytes, fill(after)).toString(signing.encoding)
+  return {
+    ...(signing.timestampHeader === undefined || fields.timestamp === undefined
+      ? {}
+      : { [signing.timestampHeader]: ts }),
+    [signing.header]: `${signing.prefix ?? ""}${digest}`
+  }
+}
+
+/** An accessor for one header of a delivery (its event type, say), for the receiver's `eventType` option. */
+export const headerValue =
+  (scheme: string, name: string) => (_json: unknown, headers: Webhook.HeadersInput): string | undefined => {
+    const value = optionalHeader(scheme, headers, name)
+    return typeof value === "string" ? value : undefined
+  }

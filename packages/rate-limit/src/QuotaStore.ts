@@ -108,7 +108,12 @@ export class QuotaStore extends Context.Tag("@apikit/rate-limit/QuotaStore")<Quo
     limit: number,
     window: number
   ) => Effect.Effect<Admission, QuotaStoreError>
-  /** The call of `ticket` is over; `observation` is what its answer said, if anything. */
+  /**
+   * The call of `ticket` is over; `observation` is what its answer said, if
+   * anything. A call whose fiber was interrupted is never released: a store
+   * keeps it counted, and must not hold a window open for it past one more
+   * window after its reset (the `StoreContracts.quotaStore` suite checks it).
+   */
   readonly release: (
     key: string,
     ticket: Ticket,
@@ -119,8 +124,8 @@ export class QuotaStore extends Context.Tag("@apikit/rate-limit/QuotaStore")<Quo
   readonly observe: (key: string, observation: Observation, window: number) => Effect.Effect<Snapshot, QuotaStoreError>
 }>() {
   /**
-   * An in-memory store for one process. Idle keys (nothing in flight, no
-   * window or pause in progress, unused for `idle`, default 10 minutes) are
+   * An in-memory store for one process. Idle keys (no window or pause in
+   * progress, unused for `idle`, default 10 minutes, as Redis expires them) are
    * forgotten, a few at each new key, so a million keys touched once do not
    * stay in memory.
    *

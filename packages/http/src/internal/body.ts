@@ -79,6 +79,13 @@ export const decoderFor = (coding: string, first: Uint8Array): Zlib.Gunzip | und
   }
 }
 
+/** Stops a decoder for good: nothing it still emits reaches its listeners, and a late error is swallowed. */
+export const discardDecoder = (decoder: Zlib.Gunzip): void => {
+  decoder.removeAllListeners()
+  decoder.on("error", () => {})
+  decoder.destroy()
+}
+
 const supported = (coding: string): boolean =>
   coding === "gzip" || coding === "x-gzip" || coding === "deflate" || coding === "br" ||
   (coding === "zstd" && zstd !== undefined)
@@ -230,7 +237,7 @@ export class Reader implements Sink {
     const decoder = this.decoder
     if (decoder !== undefined) {
       this.decoder = undefined
-      decoder.destroy()
+      discardDecoder(decoder)
     }
   }
 

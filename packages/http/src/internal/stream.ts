@@ -16,7 +16,7 @@
  * @internal
  */
 import type * as Zlib from "node:zlib"
-import { decoderFor, Reader } from "./body.js"
+import { decoderFor, discardDecoder, Reader } from "./body.js"
 import type { Exchange } from "./transport.js"
 
 /** Where a call context of `ApiClient.stream` keeps the scope its streamed bodies belong to. @internal */
@@ -154,9 +154,7 @@ export class StreamReader extends Reader {
     const decoder = this.streamDecoder
     if (decoder !== undefined) {
       this.streamDecoder = undefined
-      decoder.removeAllListeners()
-      decoder.on("error", () => {})
-      decoder.destroy()
+      discardDecoder(decoder)
     }
   }
 

@@ -111,8 +111,10 @@ export class QuotaStore extends Context.Tag("@apikit/rate-limit/QuotaStore")<Quo
   /**
    * The call of `ticket` is over; `observation` is what its answer said, if
    * anything. A call whose fiber was interrupted is never released: a store
-   * keeps it counted, and must not hold a window open for it past one more
-   * window after its reset (the `StoreContracts.quotaStore` suite checks it).
+   * keeps it counted for its epoch and the next, ends an epoch a window after
+   * its first call even while nothing is known, and holds a window open for
+   * unanswered calls a tenth of a window past its reset at most (the
+   * `StoreContracts.quotaStore` suite checks all three).
    */
   readonly release: (
     key: string,

@@ -79,7 +79,7 @@ export type Stores = RateLimiter.RateLimiterStore | QuotaStore.QuotaStore
 /**
  * In-memory stores (limiter counters and the servers' quotas) for one process.
  * Both forget idle keys (a limiter key once its window has passed, a quota key
- * once idle for 10 minutes with nothing in flight), so a million keys touched
+ * once idle for 10 minutes), so a million keys touched
  * once do not stay in memory.
  *
  * @since 0.1.0
@@ -490,7 +490,7 @@ export const make = (options: Options): Effect.Effect<Policy.RateLimitPolicy, ne
           // How the call ended reaches the store on success and failure. A call its fiber is
           // interrupted out of is not settled (an exit hook that sees interruption costs twice
           // the whole decision): the server may have counted it, so it stays counted in flight
-          // until its window ends, and an unanswered window is held open one window at most.
+          // in its epoch and the next (internal/quota.ts says how long each can last).
           const sent = Effect.matchCauseEffect(next(request, context), {
             onSuccess: (response) => {
               const told = answered(key, context, admission.epoch, admittedAt, response)

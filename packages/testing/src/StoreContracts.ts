@@ -545,7 +545,7 @@ export const quotaStore = (layer: () => Layer.Layer<QuotaStore.QuotaStore, unkno
       expect(results).toEqual(["Admitted", "Admitted", "Admitted", "Wait", "Wait"])
     }).pipe(Effect.provide(layer())))
 
-  it.effect("a window nobody answered: calls in flight hold it open past its reset, for one window at most", () =>
+  it.effect("a window nobody answered: calls in flight hold it open past its reset, a tenth of a window at most", () =>
     Effect.gen(function*() {
       const store = yield* QuotaStore.QuotaStore
       const now = yield* Clock.currentTimeMillis
@@ -555,17 +555,29 @@ export const quotaStore = (layer: () => Layer.Layer<QuotaStore.QuotaStore, unkno
       expect((yield* store.acquire("k", 1, LIMIT, W))._tag).toBe("Admitted")
       yield* TestClock.adjust(W)
       // At its reset it is held: the server may not have seen that call yet ...
-      expect(yield* store.acquire("k", 1, LIMIT, W)).toEqual({
-        _tag: "Wait",
-        until: now + 2 * W + W / 10,
-        paused: false
-      })
-      yield* TestClock.adjust(W - 1)
-      expect(yield* store.acquire("k", 1, LIMIT, W)).toEqual({ _tag: "Wait", until: now + 3 * W, paused: false })
-      // ... and one window later it rolls anyway (the unanswered call counts in the next one).
+      const held = { _tag: "Wait", until: now + 2 * W + W / 10, paused: false }
+      expect(yield* store.acquire("k", 1, LIMIT, W)).toEqual(held)
+      yield* TestClock.adjust(W / 10 - 1)
+      expect(yield* store.acquire("k", 1, LIMIT, W)).toEqual(held)
+      // ... and then it rolls anyway (the unanswered call counts in the next one).
       yield* TestClock.adjust(1)
       expect((yield* store.acquire("k", 1, LIMIT, W))._tag).toBe("Admitted")
       expect((yield* store.acquire("k", 1, LIMIT, W))._tag).toBe("Wait")
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("nothing known: calls never answered count for two windows, then drop out", () =>
+    Effect.gen(function*() {
+      const store = yield* QuotaStore.QuotaStore
+      // Five calls are admitted while the server has said nothing, and are never answered.
+      for (let i = 0; i < 5; i++) expect((yield* store.acquire("k", 1, LIMIT, W))._tag).toBe("Admitted")
+      yield* TestClock.adjust(W)
+      expect((yield* store.acquire("k", 1, LIMIT, W))._tag).toBe("Admitted")
+      yield* TestClock.adjust(W)
+      expect((yield* store.acquire("k", 1, LIMIT, W))._tag).toBe("Admitted")
+      // The first answer: 10 left, minus the calls of the last two windows (the five are gone).
+      const now = yield* Clock.currentTimeMillis
+      const s = yield* store.observe("k", { limit: 10, remaining: 10, resetAt: now + W }, W)
+      expect(s.available).toBe(8)
     }).pipe(Effect.provide(layer())))
 
   it.effect("a pause: a later one wins, an earlier one does not shorten it; a reset in the past is now", () =>

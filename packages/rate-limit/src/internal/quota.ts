@@ -8,8 +8,9 @@
  *   (this epoch) and `previous` (the epoch before: they may land in this
  *   window, so they count against it too). A call is admitted when its cost
  *   fits in `remaining - inflight - previous`. A call whose fiber was
- *   interrupted is never released: it stays counted until its epoch is two
- *   windows old (the server may have counted it).
+ *   interrupted is never released: it stays counted in its epoch and the next
+ *   (the server may have counted it). While nothing is known, an epoch still
+ *   ends a window after its first call, so such calls never pile up.
  * - Within an epoch `remaining` only goes down: an answer that says more is
  *   left than a later one is stale (it was counted before), and is ignored.
  * - The epoch rolls when its reset passes (the budget is then the server's
@@ -69,12 +70,18 @@ export const empty = (now: number): State => ({
   touched: now
 })
 
-const roll = (s: State) => {
+/** A new epoch: what is in flight becomes the previous epoch's, and drops out at the next one. */
+const shift = (s: State) => {
   s.epoch++
   s.previous = s.inflight
   s.inflight = 0
-  s.remaining = s.limit > 0 ? s.limit : -1
   s.resetAt = 0
+}
+
+/** A new window: the server's limit, if known, is what remains. */
+const roll = (s: State) => {
+  shift(s)
+  s.remaining = s.limit > 0 ? s.limit : -1
   s.observed = false
 }
 
@@ -102,14 +109,22 @@ export const acquire = (
   s.touched = now
   if (s.pausedUntil > now) return { _tag: "Wait", until: s.pausedUntil, paused: true }
   if (s.resetAt > 0 && now >= s.resetAt) {
-    // A window this client started ends a window after the server saw its first call, which
-    // is later than when it was sent: until an answer says when, calls in flight hold it open,
-    // for one more window at most (a call its fiber was interrupted out of is never answered).
-    const window = s.window || fallbackWindow
-    if (s.observed || s.inflight === 0 || now >= s.resetAt + window) roll(s)
-    else return { _tag: "Wait", until: Math.min(now + Math.ceil(window / 10), s.resetAt + window), paused: false }
+    if (s.remaining < 0) {
+      // Nothing known, and the epoch was nominal (below): only the counts move on.
+      shift(s)
+    } else {
+      // A window this client started ends a window after the server saw its first call, which
+      // is later than when it was sent: until an answer says when, calls in flight hold it
+      // open, for a tenth of a window at most (a call whose fiber was interrupted never answers).
+      const hold = s.resetAt + Math.ceil((s.window || fallbackWindow) / 10)
+      if (s.observed || s.inflight === 0 || now >= hold) roll(s)
+      else return { _tag: "Wait", until: hold, paused: false }
+    }
   }
   if (s.remaining < 0) {
+    // Nothing known: calls are counted only to be taken off the first answer's remaining. The
+    // epoch ends after a window all the same, so calls never answered do not pile up.
+    if (s.resetAt === 0) s.resetAt = now + (s.window || fallbackWindow)
     s.inflight += cost
     return { _tag: "Admitted", epoch: s.epoch }
   }
@@ -151,10 +166,11 @@ export const observe = (
   const remaining = s.limit > 0 ? Math.min(Math.max(0, o.remaining), s.limit) : Math.max(0, o.remaining)
   const resetAt = Math.max(now, o.resetAt ?? now + (s.window || fallbackWindow))
   const window = s.window || fallbackWindow
-  if (s.resetAt > 0 && resetAt >= s.resetAt + window / 2) {
+  // (While nothing is known, the epoch's reset is nominal, and any answer is the first word.)
+  if (s.remaining >= 0 && s.resetAt > 0 && resetAt >= s.resetAt + window / 2) {
     // The server's window rolled before ours: this answer is from the next one.
     roll(s)
-  } else if (epoch !== undefined && epoch !== s.epoch) {
+  } else if (s.remaining >= 0 && epoch !== undefined && epoch !== s.epoch) {
     // A call admitted in an earlier window, answered after this one began: the server may
     // have counted it in this window (it was slow to arrive). Its remaining may lower this
     // window's budget, never raise it; its reset is the old window's and is not used.

@@ -14,12 +14,15 @@ local function save(now, idle)
   redis.call("HSET", KEYS[1], "e", s.e, "r", s.r, "t", s.t, "o", s.o, "n", s.n, "m", s.m, "l", s.l, "w", s.w, "p", s.p)
   redis.call("PEXPIRE", KEYS[1], math.ceil(math.max(s.t, s.p, now) - now + idle))
 end
-local function roll()
+local function shift()
   s.e = s.e + 1
   s.m = s.n
   s.n = 0
-  if s.l > 0 then s.r = s.l else s.r = -1 end
   s.t = 0
+end
+local function roll()
+  shift()
+  if s.l > 0 then s.r = s.l else s.r = -1 end
   s.o = 0
 end
 local function opt(x)
@@ -37,16 +40,24 @@ if s.p > now then
   return { 1, s.p, 1 }
 end
 if s.t > 0 and now >= s.t then
-  local window = s.w
-  if window == 0 then window = fallback end
-  if s.o == 1 or s.n == 0 or now >= s.t + window then
-    roll()
+  if s.r < 0 then
+    shift()
   else
-    save(now, idle)
-    return { 1, math.min(now + math.ceil(window / 10), s.t + window), 0 }
+    local window = s.w
+    if window == 0 then window = fallback end
+    local hold = s.t + math.ceil(window / 10)
+    if s.o == 1 or s.n == 0 or now >= hold then
+      roll()
+    else
+      save(now, idle)
+      return { 1, hold, 0 }
+    end
   end
 end
 if s.r < 0 then
+  if s.t == 0 then
+    if s.w > 0 then s.t = now + s.w else s.t = now + fallback end
+  end
   s.n = s.n + cost
   save(now, idle)
   return { 0, s.e }
@@ -94,9 +105,9 @@ local function observe(e)
   local resetAt = oreset
   if resetAt == nil then resetAt = now + window end
   resetAt = math.max(now, resetAt)
-  if s.t > 0 and resetAt >= s.t + window / 2 then
+  if s.r >= 0 and s.t > 0 and resetAt >= s.t + window / 2 then
     roll()
-  elseif e >= 0 and e ~= s.e then
+  elseif s.r >= 0 and e >= 0 and e ~= s.e then
     if remaining < s.r then s.r = remaining end
     return
   end

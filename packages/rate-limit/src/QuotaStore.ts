@@ -90,6 +90,18 @@ export interface Ticket {
 }
 
 /**
+ * How long, in ms, a call the limiter never hears the end of (its fiber was
+ * interrupted) can matter: a window nobody answered is held open no longer
+ * than this past its reset (nor longer than a window), and while nothing is
+ * known an epoch lasts at least this long. A store implements it as the
+ * memory store does; the `StoreContracts.quotaStore` suite checks it.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const presumedLost: number = Quota.presumedLost
+
+/**
  * Keyed quota state. `window` arguments are the configured window in ms, used
  * until the server names its own.
  *
@@ -111,10 +123,8 @@ export class QuotaStore extends Context.Tag("@apikit/rate-limit/QuotaStore")<Quo
   /**
    * The call of `ticket` is over; `observation` is what its answer said, if
    * anything. A call whose fiber was interrupted is never released: a store
-   * keeps it counted for its epoch and the next, ends an epoch a window after
-   * its first call even while nothing is known, and holds a window open for
-   * unanswered calls a tenth of a window past its reset at most (the
-   * `StoreContracts.quotaStore` suite checks all three).
+   * keeps it counted for its epoch and the next, and bounds how long that
+   * matters by {@link presumedLost}.
    */
   readonly release: (
     key: string,

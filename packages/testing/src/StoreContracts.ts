@@ -545,7 +545,7 @@ export const quotaStore = (layer: () => Layer.Layer<QuotaStore.QuotaStore, unkno
       expect(results).toEqual(["Admitted", "Admitted", "Admitted", "Wait", "Wait"])
     }).pipe(Effect.provide(layer())))
 
-  it.effect("a window nobody answered: calls in flight hold it open past its reset, a tenth of a window at most", () =>
+  it.effect("a window nobody answered: calls in flight hold it open past its reset, a window at most", () =>
     Effect.gen(function*() {
       const store = yield* QuotaStore.QuotaStore
       const now = yield* Clock.currentTimeMillis
@@ -555,29 +555,77 @@ export const quotaStore = (layer: () => Layer.Layer<QuotaStore.QuotaStore, unkno
       expect((yield* store.acquire("k", 1, LIMIT, W))._tag).toBe("Admitted")
       yield* TestClock.adjust(W)
       // At its reset it is held: the server may not have seen that call yet ...
-      const held = { _tag: "Wait", until: now + 2 * W + W / 10, paused: false }
+      const held = { _tag: "Wait", until: now + 3 * W, paused: false }
       expect(yield* store.acquire("k", 1, LIMIT, W)).toEqual(held)
-      yield* TestClock.adjust(W / 10 - 1)
+      yield* TestClock.adjust(W - 1)
       expect(yield* store.acquire("k", 1, LIMIT, W)).toEqual(held)
       // ... and then it rolls anyway (the unanswered call counts in the next one).
       yield* TestClock.adjust(1)
       expect((yield* store.acquire("k", 1, LIMIT, W))._tag).toBe("Admitted")
       expect((yield* store.acquire("k", 1, LIMIT, W))._tag).toBe("Wait")
+      // A long window is held `presumedLost` at most.
+      const hour = 3_600_000
+      const start = yield* Clock.currentTimeMillis
+      yield* store.observe("h", { limit: 2, remaining: 0, resetAt: start + hour, window: hour }, hour)
+      yield* TestClock.adjust(hour)
+      expect((yield* store.acquire("h", 1, LIMIT, hour))._tag).toBe("Admitted")
+      yield* TestClock.adjust(hour)
+      expect(yield* store.acquire("h", 1, LIMIT, hour)).toEqual({
+        _tag: "Wait",
+        until: start + 2 * hour + QuotaStore.presumedLost,
+        paused: false
+      })
     }).pipe(Effect.provide(layer())))
 
-  it.effect("nothing known: calls never answered count for two windows, then drop out", () =>
+  it.effect("nothing known: calls never answered count for two epochs of presumedLost, then drop out", () =>
     Effect.gen(function*() {
       const store = yield* QuotaStore.QuotaStore
+      const lost = QuotaStore.presumedLost
       // Five calls are admitted while the server has said nothing, and are never answered.
-      for (let i = 0; i < 5; i++) expect((yield* store.acquire("k", 1, LIMIT, W))._tag).toBe("Admitted")
+      for (const key of ["k", "j"]) {
+        for (let i = 0; i < 5; i++) expect((yield* store.acquire(key, 1, LIMIT, W))._tag).toBe("Admitted")
+      }
+      // Calls slower than a window still count: a window later they are all still there.
       yield* TestClock.adjust(W)
+      const now1 = yield* Clock.currentTimeMillis
+      expect((yield* store.observe("j", { limit: 10, remaining: 10, resetAt: now1 + W }, W)).available).toBe(5)
+      yield* TestClock.adjust(lost - W)
       expect((yield* store.acquire("k", 1, LIMIT, W))._tag).toBe("Admitted")
-      yield* TestClock.adjust(W)
+      yield* TestClock.adjust(lost)
       expect((yield* store.acquire("k", 1, LIMIT, W))._tag).toBe("Admitted")
-      // The first answer: 10 left, minus the calls of the last two windows (the five are gone).
+      // The first answer: 10 left, minus the calls of the last two epochs (the five are gone).
       const now = yield* Clock.currentTimeMillis
       const s = yield* store.observe("k", { limit: 10, remaining: 10, resetAt: now + W }, W)
       expect(s.available).toBe(8)
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("nothing known: an answer admitted an epoch ago is still the first word", () =>
+    Effect.gen(function*() {
+      const store = yield* QuotaStore.QuotaStore
+      const first = yield* store.acquire("k", 1, LIMIT, W)
+      const epoch = first._tag === "Admitted" ? first.epoch : -1
+      yield* TestClock.adjust(QuotaStore.presumedLost)
+      expect((yield* store.acquire("k", 1, LIMIT, W))._tag).toBe("Admitted")
+      // A slow answer to the first call: 7 left. It is learned, less the call still in flight.
+      const now = yield* Clock.currentTimeMillis
+      const s = yield* store.release(
+        "k",
+        { cost: 1, epoch, sent: true },
+        { limit: 10, remaining: 7, resetAt: now + W },
+        W
+      )
+      expect(s.available).toBe(6)
+    }).pipe(Effect.provide(layer())))
+
+  it.effect("an answer that names a limit but not what remains still charges the call", () =>
+    Effect.gen(function*() {
+      const store = yield* QuotaStore.QuotaStore
+      const now = yield* Clock.currentTimeMillis
+      yield* store.observe("k", { limit: 10, remaining: 5, resetAt: now + W }, W)
+      const a = yield* store.acquire("k", 1, LIMIT, W)
+      const epoch = a._tag === "Admitted" ? a.epoch : -1
+      const s = yield* store.release("k", { cost: 1, epoch, sent: true }, { limit: 10 }, W)
+      expect(s.available).toBe(4)
     }).pipe(Effect.provide(layer())))
 
   it.effect("a pause: a later one wins, an earlier one does not shorten it; a reset in the past is now", () =>

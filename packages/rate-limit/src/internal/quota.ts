@@ -10,13 +10,21 @@
  *   fits in `remaining - inflight - previous`. A call whose fiber was
  *   interrupted is never released: it stays counted in its epoch and the next
  *   (the server may have counted it). While nothing is known, an epoch still
- *   ends a window after its first call, so such calls never pile up.
+ *   ends, a window but at least {@link presumedLost} after its first call, so
+ *   such calls never pile up.
  * - Within an epoch `remaining` only goes down: an answer that says more is
  *   left than a later one is stale (it was counted before), and is ignored.
  * - The epoch rolls when its reset passes (the budget is then the server's
  *   limit), or when an answer names a reset at least half a window later than
  *   the known one (the server's window already rolled).
  */
+
+/**
+ * How long a call the client never hears the end of (its fiber was interrupted) can matter,
+ * in ms: a window nobody answered is held open no longer past its reset, and while nothing is
+ * known an epoch lasts at least this long. Answers come far sooner; timeouts end the rest.
+ */
+export const presumedLost = 60_000
 
 /** One key's state. Times are epoch milliseconds on the Effect Clock; 0 means unknown. */
 export interface State {
@@ -115,16 +123,17 @@ export const acquire = (
     } else {
       // A window this client started ends a window after the server saw its first call, which
       // is later than when it was sent: until an answer says when, calls in flight hold it
-      // open, for a tenth of a window at most (a call whose fiber was interrupted never answers).
-      const hold = s.resetAt + Math.ceil((s.window || fallbackWindow) / 10)
+      // open, for a window but never more than `presumedLost` (an interrupted call never answers).
+      const hold = s.resetAt + Math.min(s.window || fallbackWindow, presumedLost)
       if (s.observed || s.inflight === 0 || now >= hold) roll(s)
       else return { _tag: "Wait", until: hold, paused: false }
     }
   }
   if (s.remaining < 0) {
     // Nothing known: calls are counted only to be taken off the first answer's remaining. The
-    // epoch ends after a window all the same, so calls never answered do not pile up.
-    if (s.resetAt === 0) s.resetAt = now + (s.window || fallbackWindow)
+    // epoch still ends, a window but at least `presumedLost` after its first call, so calls that
+    // never answer do not pile up, and calls slower than a window still count.
+    if (s.resetAt === 0) s.resetAt = now + Math.max(s.window || fallbackWindow, presumedLost)
     s.inflight += cost
     return { _tag: "Admitted", epoch: s.epoch }
   }
@@ -207,9 +216,12 @@ export const release = (
   if (epoch === s.epoch) s.inflight = Math.max(0, s.inflight - cost)
   else if (epoch === s.epoch - 1) s.previous = Math.max(0, s.previous - cost)
   if (!sent) return false
-  if (o !== undefined) return observe(s, now, o, epoch, fallbackWindow)
-  if (epoch === s.epoch && s.remaining >= 0) s.remaining = Math.max(0, s.remaining - cost)
-  return false
+  const changed = o === undefined ? false : observe(s, now, o, epoch, fallbackWindow)
+  // An answer that did not say what remains (a limit alone, or nothing): the server counted it.
+  if (o?.remaining === undefined && epoch === s.epoch && s.remaining >= 0) {
+    s.remaining = Math.max(0, s.remaining - cost)
+  }
+  return changed
 }
 
 /**

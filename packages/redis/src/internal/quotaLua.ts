@@ -5,6 +5,8 @@
  * (packages/redis/test/QuotaStore.test.ts) runs against both.
  */
 
+import { presumedLost } from "@apikit/rate-limit/QuotaStore"
+
 const state = `
 local v = redis.call("HMGET", KEYS[1], "e", "r", "t", "o", "n", "m", "l", "w", "p")
 local s = { e = tonumber(v[1]) or 0, r = tonumber(v[2]) or -1, t = tonumber(v[3]) or 0, o = tonumber(v[4]) or 0,
@@ -45,7 +47,7 @@ if s.t > 0 and now >= s.t then
   else
     local window = s.w
     if window == 0 then window = fallback end
-    local hold = s.t + math.ceil(window / 10)
+    local hold = s.t + math.min(window, ${presumedLost})
     if s.o == 1 or s.n == 0 or now >= hold then
       roll()
     else
@@ -56,7 +58,9 @@ if s.t > 0 and now >= s.t then
 end
 if s.r < 0 then
   if s.t == 0 then
-    if s.w > 0 then s.t = now + s.w else s.t = now + fallback end
+    local window = s.w
+    if window == 0 then window = fallback end
+    s.t = now + math.max(window, ${presumedLost})
   end
   s.n = s.n + cost
   save(now, idle)
@@ -64,7 +68,10 @@ if s.r < 0 then
 end
 local offset = 0
 if s.l > 0 and s.w > 0 then offset = math.max(0, s.l - math.floor(configured * s.w / fallback)) end
-if s.l > 0 and cost > s.l - offset then return { 2, s.l - offset } end
+if s.l > 0 and cost > s.l - offset then
+  save(now, idle)
+  return { 2, s.l - offset }
+end
 if s.t == 0 then
   if s.w > 0 then s.t = now + s.w else s.t = now + fallback end
 end
@@ -126,9 +133,8 @@ end
 if epoch < 0 or sent then
   if observed then
     observe(epoch)
-  elseif epoch == s.e and s.r >= 0 then
-    s.r = math.max(0, s.r - cost)
   end
+  if oremaining == nil and epoch == s.e and s.r >= 0 then s.r = math.max(0, s.r - cost) end
 end
 save(now, idle)
 local available = -1

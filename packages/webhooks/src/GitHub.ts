@@ -25,8 +25,7 @@ const signing: HmacScheme.Signing = {
   algorithm: "sha256",
   encoding: "hex",
   prefix: "sha256=",
-  template: "{body}",
-  timestampHeader: undefined
+  template: "{body}"
 }
 
 /**

@@ -24,8 +24,7 @@ const signing: HmacScheme.Signing = {
   header: "x-shopify-hmac-sha256",
   algorithm: "sha256",
   encoding: "base64",
-  template: "{body}",
-  timestampHeader: undefined
+  template: "{body}"
 }
 
 /**

@@ -50,6 +50,13 @@ const response = {
 }
 
 const where = (e: { readonly method: string; readonly url: string }) => `${e.method} ${e.url}`
+
+/**
+ * `Duration.format` for a message. It throws on an infinite Duration and on one too long to count
+ * in nanoseconds (a server can send such a wait), which a message must not.
+ */
+const shown = (d: Duration.Duration): string =>
+  Duration.toMillis(d) <= Number.MAX_SAFE_INTEGER ? Duration.format(d) : "an unbounded time"
 const rid = (e: { readonly requestId?: string | undefined }) =>
   e.requestId === undefined ? "" : ` (request id ${e.requestId})`
 /** "returned 403 Forbidden", or for an error reported in a 200 body (GraphQL) "reported Forbidden in a 200 response". */
@@ -171,7 +178,7 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
   key: Schema.optional(Schema.String)
 }) {
   override get message() {
-    const after = this.retryAfter === undefined ? "" : ` Retry after ${Duration.format(this.retryAfter)}.`
+    const after = this.retryAfter === undefined ? "" : ` Retry after ${shown(this.retryAfter)}.`
     switch (this.reason) {
       case "ClientLimit":
         return `${where(this)} was not sent: the client-side rate limit for "${this.key}" is exhausted.${after}`
@@ -236,10 +243,8 @@ export class Timeout extends Schema.TaggedError<Timeout>()("Timeout", {
 }) {
   override get message() {
     return this.reason === "Attempt"
-      ? `${where(this)} got no complete response within the attempt timeout of ${Duration.format(this.after)}`
-      : `${where(this)} did not finish within its total deadline of ${
-        Duration.format(this.after)
-      } (all attempts and waits)`
+      ? `${where(this)} got no complete response within the attempt timeout of ${shown(this.after)}`
+      : `${where(this)} did not finish within its total deadline of ${shown(this.after)} (all attempts and waits)`
   }
 }
 
@@ -354,7 +359,7 @@ export class CircuitOpen extends Schema.TaggedError<CircuitOpen>()("CircuitOpen"
 }) {
   override get message() {
     return `${where(this)} was not sent: the circuit "${this.key}" is open after repeated failures; next probe in ${
-      Duration.format(this.retryAfter)
+      shown(this.retryAfter)
     }`
   }
 }
@@ -397,7 +402,7 @@ export class AuthError extends Schema.TaggedError<AuthError>()("AuthError", {
     const hint = this.transient
       ? this.retryAfter === undefined
         ? " It may succeed if retried."
-        : ` It may succeed if retried after ${Duration.format(this.retryAfter)}.`
+        : ` It may succeed if retried after ${shown(this.retryAfter)}.`
       : this.reason === "TokenEndpointRejected"
       ? " Check the client id, secret, scopes and grant."
       : ""

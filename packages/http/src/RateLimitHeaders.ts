@@ -189,7 +189,7 @@ const ietf = (headers: HeaderBag): Array<Draft> => {
       // Drafts 03–07: "100;w=60" (or "100, 100;w=60")
       const d = out[0] ?? {}
       d.limit ??= integer(policyHeader)
-      const w = /;\s*w=(\d+)/.exec(policyHeader)
+      const w = /;\s*w=(\d{1,15})(?!\d)/.exec(policyHeader)
       if (w !== null) d.window ??= Number(w[1])
       if (out.length === 0) out.push(d)
     }

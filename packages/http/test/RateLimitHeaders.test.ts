@@ -61,6 +61,11 @@ describe("RateLimitHeaders.parse", () => {
       limit: 100,
       remaining: undefined
     })
+    // A window of 400 digits is garbage, not an infinite window (which no Duration message could show).
+    expect(parse({ "ratelimit-limit": "10", "ratelimit-policy": `10;w=${"9".repeat(400)}` })).toMatchObject({
+      limit: 10,
+      window: undefined
+    })
   })
 
   it.prop(
